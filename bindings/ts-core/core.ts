@@ -1,0 +1,279 @@
+// The pure-TypeScript routing core: the same contract as the WASM core (bindings/core.ts,
+// spec/routing.md) over the same miniRIB, with no WebAssembly. It is the baseline the WASM core is
+// benchmarked against, so it is tuned honestly: typed arrays, Math.imul, no allocation per call.
+//
+// Per generation (load): validate (minirib.ts), then derive what route() needs so that a request
+// does O(1) work for plain services (ring groups and their subsets precomputed), O(log shards +
+// replicas) for sharded ones and O(n) only for key-rendezvous (inherent: one score per server).
+import type { Core } from '../core.js';
+import * as E from '../errors.js';
+import * as L from '../layout.js';
+import { xxh32 } from './hash.js';
+import { type MiniRib, readMiniRib, StringSet } from './minirib.js';
+import { pick2 } from './pick2.js';
+import { chooseRing, keepsFor, ringOf } from './rings.js';
+import { Rng } from './rng.js';
+import { topK } from './rendezvous.js';
+import { buildShardIndex, findShard, type ShardIndex } from './shardmap.js';
+
+const PLAIN = 0, HASH = 1, SHARDED = 2;
+
+interface Service {
+  first: number;
+  count: number;
+  kind: number;
+  /** plain: the non-empty ring groups in ascending ring order (global slots, subset applied) */
+  groups: Int32Array[];
+  groupRing: Int32Array;
+  keeps: Int32Array;
+  /** hash: the up pool in RIB order, its packed hashes and weights, and k */
+  k: number;
+  poolSlots: Int32Array;
+  poolHash: Uint32Array;
+  poolWeight: Float64Array;
+  /** sharded: the index over starts, the lists and packed replicas, each server's ring (−1: none) */
+  shards: ShardIndex | null;
+  lists: Uint32Array;
+  replicas: Uint32Array;
+  serverRing: Int32Array;
+  maxReplicas: number;
+}
+
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_F64 = new Float64Array(0);
+const utf8 = new TextDecoder();
+
+/** One immutable generation of routing data plus its (mutable) load table. */
+class Generation {
+  readonly names = new Map<string, number>();
+  readonly services: Service[] = [];
+  readonly loads: Float64Array;
+  readonly weights: Float64Array;
+  readonly state: Uint8Array;
+  readonly ids: (string | undefined)[];
+  // per-request scratch, sized for the largest pool of this generation
+  readonly cand: Int32Array;
+  readonly candRing: Int32Array;
+  readonly rankScore: Float64Array;
+  readonly rankPos: Int32Array;
+
+  constructor(readonly rib: MiniRib) {
+    const { u32, bytes, off, N, S } = rib;
+    this.loads = new Float64Array(N);
+    this.weights = new Float64Array(N);
+    const wBase = off[L.S_SERVER_WEIGHT] >>> 2;
+    for (let g = 0; g < N; g++) this.weights[g] = u32[wBase + g];
+    this.state = bytes.subarray(off[L.S_SERVER_STATE], off[L.S_SERVER_STATE] + N);
+    this.ids = new Array(N);
+    const strOff = off[L.S_STRINGS];
+    const clientHash = xxh32(bytes, L.SEED_CLIENT, strOff + rib.clientIdOff, rib.clientIdLen);
+    const hashBase = off[L.S_SERVER_HASH] >>> 2;
+    const regionBase = off[L.S_SERVER_REGION] >>> 2;
+    let maxPool = 1, maxK = 1;
+    const hashes = u32.subarray(hashBase, hashBase + N);
+    for (let s = 0; s < S; s++) {
+      const rec = (off[L.S_SERVICES] >>> 2) + s * (L.SERVICES_ENTRY / 4);
+      const f = (field: number): number => u32[rec + field / 4];
+      this.names.set(utf8.decode(bytes.subarray(strOff + f(L.SV_NAME_OFF), strOff + f(L.SV_NAME_OFF) + f(L.SV_NAME_LEN))), s);
+      const first = f(L.SV_SERVER_FIRST), count = f(L.SV_SERVER_COUNT);
+      const ringFirst = f(L.SV_RING_FIRST), ringCount = f(L.SV_RING_COUNT);
+      const svc: Service = {
+        first, count, kind: PLAIN, groups: [], groupRing: EMPTY_I32, keeps: keepsFor(rib, rec),
+        k: 0, poolSlots: EMPTY_I32, poolHash: EMPTY_U32, poolWeight: EMPTY_F64,
+        shards: null, lists: EMPTY_U32, replicas: EMPTY_U32, serverRing: EMPTY_I32, maxReplicas: 0,
+      };
+      const up = (g: number): boolean => this.state[g] === L.STATE_UP;
+      if (f(L.SV_SHARD_COUNT) > 0) {
+        svc.kind = SHARDED;
+        const sf = f(L.SV_SHARD_FIRST), sc = f(L.SV_SHARD_COUNT);
+        const startsW = (off[L.S_SHARD_STARTS] >>> 2) + sf;
+        svc.shards = buildShardIndex(u32.subarray(startsW, startsW + sc));
+        const listsW = (off[L.S_SHARD_LISTS] >>> 2) + 2 * sf;
+        svc.lists = u32.subarray(listsW, listsW + 2 * sc);
+        const repW = (off[L.S_SHARD_REPLICAS] >>> 2) + f(L.SV_REPLICA_FIRST);
+        svc.replicas = u32.subarray(repW, repW + f(L.SV_REPLICA_COUNT));
+        svc.serverRing = new Int32Array(count);
+        for (let i = 0; i < count; i++) svc.serverRing[i] = ringOf(rib, u32[regionBase + first + i], ringFirst, ringCount);
+        for (let i = 0; i < sc; i++) svc.maxReplicas = Math.max(svc.maxReplicas, svc.lists[2 * i + 1]);
+        maxPool = Math.max(maxPool, svc.maxReplicas);
+      } else if (f(L.SV_HASH_REPLICAS) > 0) {
+        svc.kind = HASH;
+        svc.k = f(L.SV_HASH_REPLICAS);
+        const slots: number[] = [];
+        for (let g = first; g < first + count; g++) if (up(g)) slots.push(g);
+        svc.poolSlots = Int32Array.from(slots);
+        svc.poolHash = Uint32Array.from(slots, (g) => hashes[g]);
+        svc.poolWeight = Float64Array.from(slots, (g) => this.weights[g]);
+        maxPool = Math.max(maxPool, slots.length);
+        maxK = Math.max(maxK, Math.min(svc.k, slots.length));
+      } else {
+        // plain: group the up servers by ring (RIB order kept), then the connection subset
+        const byRing: number[][] = Array.from({ length: ringCount }, () => []);
+        for (let g = first; g < first + count; g++) {
+          if (!up(g)) continue;
+          const r = ringOf(rib, u32[regionBase + g], ringFirst, ringCount);
+          if (r >= 0) byRing[r].push(g);
+        }
+        const subset = f(L.SV_SUBSET);
+        const rings: number[] = [];
+        for (let r = 0; r < ringCount; r++) {
+          let group: Int32Array = Int32Array.from(byRing[r]);
+          if (group.length === 0) continue;
+          if (subset > 0 && group.length > subset) group = subsetOf(group, subset, clientHash, hashes, this.weights);
+          svc.groups.push(group);
+          rings.push(r);
+        }
+        svc.groupRing = Int32Array.from(rings);
+      }
+      this.services.push(svc);
+    }
+    this.cand = new Int32Array(maxPool);
+    this.candRing = new Int32Array(maxPool);
+    this.rankScore = new Float64Array(maxK);
+    this.rankPos = new Int32Array(maxK);
+  }
+
+  serverId(g: number): string {
+    let id = this.ids[g];
+    if (id === undefined) {
+      const w = (this.rib.off[L.S_SERVER_IDS] >>> 2) + 2 * g;
+      const o = this.rib.off[L.S_STRINGS] + this.rib.u32[w];
+      id = utf8.decode(this.rib.bytes.subarray(o, o + this.rib.u32[w + 1]));
+      this.ids[g] = id;
+    }
+    return id;
+  }
+
+  /** Copies the loads of servers that keep their (service name, id) from the previous generation. */
+  carryLoads(prev: Generation): void {
+    const rib = this.rib, old = prev.rib;
+    for (const [name, s] of this.names) {
+      const ps = prev.names.get(name);
+      if (ps === undefined) continue;
+      const o = prev.services[ps], n = this.services[s];
+      let any = false;
+      for (let g = o.first; g < o.first + o.count && !any; g++) any = prev.loads[g] !== 0;
+      if (!any) continue;
+      const oldIds = new StringSet(old.bytes, o.count);
+      const oIds = old.off[L.S_SERVER_IDS] >>> 2, oHash = old.off[L.S_SERVER_HASH] >>> 2, oStr = old.off[L.S_STRINGS];
+      for (let i = 0; i < o.count; i++) {
+        const g = o.first + i;
+        oldIds.add(i, old.u32[oHash + g], oStr + old.u32[oIds + 2 * g], old.u32[oIds + 2 * g + 1]);
+      }
+      const nIds = rib.off[L.S_SERVER_IDS] >>> 2, nHash = rib.off[L.S_SERVER_HASH] >>> 2, nStr = rib.off[L.S_STRINGS];
+      for (let i = 0; i < n.count; i++) {
+        const g = n.first + i;
+        const j = oldIds.find(rib.u32[nHash + g], nStr + rib.u32[nIds + 2 * g], rib.u32[nIds + 2 * g + 1], rib.bytes);
+        if (j >= 0) this.loads[g] = prev.loads[o.first + j];
+      }
+    }
+  }
+}
+
+/** topK(group, k, client hash) over global slots, returned as slots in group order. */
+function subsetOf(group: Int32Array, k: number, anchor: number, hashes: Uint32Array, weights: Float64Array): Int32Array {
+  const h = Uint32Array.from(group, (g) => hashes[g]);
+  const w = Float64Array.from(group, (g) => weights[g]);
+  const pos = new Int32Array(k);
+  topK(h, w, group.length, k, anchor, pos, new Float64Array(k), new Int32Array(k));
+  return pos.map((p) => group[p]);
+}
+
+export class TsCore implements Core {
+  readonly kind = 'ts' as const;
+  private gen: Generation | null = null;
+  private readonly rng = new Rng(0);
+
+  load(buf: Uint8Array): void {
+    const next = new Generation(readMiniRib(buf)); // throws before anything changes
+    if (this.gen === null) this.rng.state = next.rib.clientSeed;
+    else next.carryLoads(this.gen);
+    this.gen = next; // the swap: one reference store
+  }
+  loaded(): boolean { return this.gen !== null; }
+  generation(): bigint { return this.need().rib.generation; }
+  serviceCount(): number { return this.gen?.rib.S ?? 0; }
+  serviceIndex(name: string): number { return this.gen?.names.get(name) ?? -1; }
+  serverCount(svc: number): number { return this.need().services[svc].count; }
+  serverFirst(svc: number): number { return this.need().services[svc].first; }
+  serverId(svc: number, i: number): string {
+    const gen = this.need();
+    return gen.serverId(gen.services[svc].first + i);
+  }
+  loads(): Float64Array { return this.need().loads; }
+  rngState(): number { return this.rng.state >>> 0; }
+  setRngState(state: number): void { this.rng.state = state >>> 0; }
+
+  route(svcIndex: number, flags: number, keyHash: number): number {
+    const gen = this.gen;
+    if (gen === null || svcIndex < 0 || svcIndex >= gen.services.length) return -E.NO_SERVICE;
+    const svc = gen.services[svcIndex];
+    if (svc.kind === PLAIN) {
+      const n = svc.groups.length;
+      if (n === 0) return -E.NO_SERVER;
+      const group = svc.groups[n === 1 ? 0 : chooseRing(svc.groupRing, n, svc.keeps, this.rng)];
+      return pick2(group, group.length, this.rng, gen.loads, gen.weights) - svc.first;
+    }
+    if ((flags & L.ROUTE_HAS_KEY) === 0) return -E.NO_KEY;
+    const h = keyHash >>> 0;
+    if (svc.kind === HASH) {
+      const n = svc.poolSlots.length;
+      if (n === 0) return -E.NO_SERVER;
+      if (svc.k >= n) return pick2(svc.poolSlots, n, this.rng, gen.loads, gen.weights) - svc.first;
+      const cand = gen.cand;
+      const m = topK(svc.poolHash, svc.poolWeight, n, svc.k, h, cand, gen.rankScore, gen.rankPos);
+      for (let i = 0; i < m; i++) cand[i] = svc.poolSlots[cand[i]];
+      return pick2(cand, m, this.rng, gen.loads, gen.weights) - svc.first;
+    }
+    return this.routeShard(gen, svc, (flags & L.ROUTE_PRIMARY) !== 0, h);
+  }
+
+  private routeShard(gen: Generation, svc: Service, primaryOnly: boolean, h: number): number {
+    const shard = findShard(svc.shards!, h);
+    const lf = svc.lists[2 * shard], ln = svc.lists[2 * shard + 1];
+    const cand = gen.cand, candRing = gen.candRing;
+    let c = 0, minRing = 0x7fffffff, maxRing = -1;
+    for (let q = 0; q < ln; q++) {
+      const packed = svc.replicas[lf + q];
+      if (primaryOnly && packed >>> L.REPLICA_INDEX_BITS !== L.ROLE_PRIMARY) continue;
+      const i = packed & L.REPLICA_INDEX_MASK;
+      const r = svc.serverRing[i];
+      if (gen.state[svc.first + i] !== L.STATE_UP || r < 0) continue;
+      cand[c] = svc.first + i;
+      candRing[c++] = r;
+      if (r < minRing) minRing = r;
+      if (r > maxRing) maxRing = r;
+    }
+    if (c === 0) return -E.NO_REPLICA;
+    // the rings present, ascending: draw for each but the last (spec: rings(pool))
+    let ring = minRing;
+    while (ring !== maxRing) {
+      const keep16 = svc.keeps[ring];
+      if (keep16 >= L.KEEP_ONE || this.rng.next() >>> 16 < keep16) break;
+      let next = maxRing;
+      for (let i = 0; i < c; i++) if (candRing[i] > ring && candRing[i] < next) next = candRing[i];
+      ring = next;
+    }
+    let n = 0;
+    for (let i = 0; i < c; i++) if (candRing[i] === ring) cand[n++] = cand[i];
+    return pick2(cand, n, this.rng, gen.loads, gen.weights) - svc.first;
+  }
+
+  routeBatch(svc: Int32Array, flags: Int32Array, keyHash: Uint32Array, out: Int32Array, track: boolean): void {
+    for (let j = 0; j < out.length; j++) {
+      const d = this.route(svc[j], flags[j], keyHash[j]);
+      out[j] = d;
+      if (track && d >= 0) this.gen!.loads[this.gen!.services[svc[j]].first + d] += 1;
+    }
+  }
+
+  private need(): Generation {
+    if (this.gen === null) throw new E.RingrouteError(E.NOT_LOADED);
+    return this.gen;
+  }
+}
+
+export function createTsCore(): Core {
+  return new TsCore();
+}

@@ -56,3 +56,5 @@ export const CLIENT_ID_EMPTY: i32 = 61;
 export const CLIENT_REGION: i32 = 62;
 export const CLIENT_SEED: i32 = 63;
 export const MODEL_SHAPE: i32 = 64;
+export const BAD_REQUEST: i32 = 70;
+export const BAD_OPTIONS: i32 = 71;

@@ -65,6 +65,10 @@ export const CLIENT_REGION = 62;
 export const CLIENT_SEED = 63;
 export const MODEL_SHAPE = 64;
 
+// ── API calls ─────────────────────────────────────────────────────────────────
+export const BAD_REQUEST = 70;
+export const BAD_OPTIONS = 71;
+
 /** Code → [name, message]. The message names the rule; a detail (which entry) is appended. */
 export const MESSAGES: Record<number, readonly [string, string]> = {
   [NO_SERVICE]: ['NO_SERVICE', 'no service of that name'],
@@ -125,6 +129,9 @@ export const MESSAGES: Record<number, readonly [string, string]> = {
   [CLIENT_REGION]: ['CLIENT_REGION', 'client: a region of the regions list'],
   [CLIENT_SEED]: ['CLIENT_SEED', 'client: seed a u32'],
   [MODEL_SHAPE]: ['MODEL_SHAPE', 'routing data: a field is missing or of the wrong type'],
+
+  [BAD_REQUEST]: ['BAD_REQUEST', 'bad request: service a non-empty string, key a string, keyHash a u32, role primary or any'],
+  [BAD_OPTIONS]: ['BAD_OPTIONS', 'bad argument to the router API'],
 };
 
 /** The name of a code (`NO_SERVER`), or `E<code>` for a code this build does not know. */

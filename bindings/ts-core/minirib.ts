@@ -171,6 +171,7 @@ export function readMiniRib(input: Uint8Array): MiniRib {
   const names = new StringSet(bytes, S);
   let ids = new StringSet(bytes, 0);
   let marks = new Int32Array(0);
+  const spillSeen = new Int32Array(R).fill(-1); // the last service that gave a list for each region: O(1) repeat check
   let servers = 0, rings = 0, spills = 0, keeps = 0, shards = 0, replicas = 0;
   const total = {
     servers: N, rings: count[L.S_RINGS], spills: count[L.S_SPILL_REGIONS], keeps: count[L.S_SPILL_KEEP],
@@ -225,7 +226,8 @@ export function readMiniRib(input: Uint8Array): MiniRib {
     for (let j = 0; j < pc; j++) {
       const region = u32[W(L.S_SPILL_REGIONS) + spills + j];
       if (region >= R) fail(E.SPILL_REGION, spills + j);
-      for (let q = 0; q < j; q++) if (u32[W(L.S_SPILL_REGIONS) + spills + q] === region) fail(E.SPILL_REGION_REPEAT, spills + j);
+      if (spillSeen[region] === s) fail(E.SPILL_REGION_REPEAT, spills + j);
+      spillSeen[region] = s;
       for (let i = 0; i < rc; i++) if (u32[W(L.S_SPILL_KEEP) + keeps + j * rc + i] > L.KEEP_ONE) fail(E.SPILL_FRACTION, spills + j);
     }
     // shards

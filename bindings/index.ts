@@ -1,0 +1,11 @@
+// ringroute: the public API.
+export { createRouter, createRouterSync, Router } from './router.js';
+export type { CoreKind, Decision, RouteRequest, RouterOptions } from './router.js';
+export type { Core } from './core.js';
+export { createTsCore } from './ts-core/core.js';
+export { createWasmCore, loadWasmModule, loadWasmModuleSync } from './wasm-core.js';
+export { encodeMiniRib, setGeneration } from './encoder.js';
+export { validateModel, DEFAULT_RINGS_US } from './model.js';
+export type { ClientModel, RibModel, ServerModel, ServiceModel, ShardMapModel } from './model.js';
+export { RingrouteError, RouteError, errorName, errorMessage } from './errors.js';
+export { xxh32, xxh32String } from './ts-core/hash.js';

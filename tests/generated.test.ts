@@ -12,6 +12,9 @@ describe('generated and copied files', () => {
   it('tests/golden/ is what the encoder writes now (the format did not drift)', () => {
     expect(run('scripts/make-golden.mjs')).toMatch(/all current/);
   });
+  it('the annotated hex dump in spec/minirib.md is the golden buffer as the encoder writes it', () => {
+    expect(run('scripts/hexdump-example.mjs')).toMatch(/current/);
+  });
   it('tests/conformance/ matches ../shared/conformance/ when present', () => {
     expect(run('scripts/sync-conformance.mjs')).toMatch(/matches|not present/);
   });

@@ -32,9 +32,9 @@ if (!build.ok) {
 
 const as = run('npx', ['asp', '--config', 'as-pect.config.js', '--summary'], { capture: true });
 {
-  // as-pect prints "[Result]: ✔ PASS" and counts per file; count its tests from the summary lines
-  const m = /\[Tests\]:\s*(\d+)\s*pass,\s*(\d+)\s*fail/i.exec(as.out.replace(/\x1b\[[0-9;]*m/g, ''));
-  const p = m ? Number(m[1]) : 0, f = m ? Number(m[2]) : as.ok ? 0 : 1;
+  // as-pect's summary: "[Tests]: <passed> / <total>"
+  const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(as.out.replace(/\x1b\[[0-9;]*m/g, ''));
+  const p = m ? Number(m[1]) : 0, f = m ? Number(m[2]) - p : as.ok ? 0 : 1;
   step(`as-pect (${p} tests)`, as.ok, p, as.ok ? f : Math.max(f, 1));
 }
 

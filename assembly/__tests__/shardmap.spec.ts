@@ -1,0 +1,47 @@
+import { alloc } from '../alloc';
+import { buildIndex, findShard, indexBits } from '../shardmap';
+import { u32s } from './helpers';
+
+function index(starts: u32, m: u32): u32 {
+  const bits = indexBits(m);
+  const idx = alloc(((1 << bits) + 1) * 4);
+  buildIndex(starts, m, idx, bits);
+  return idx;
+}
+
+describe('findShard', () => {
+  it('finds the shard at each boundary', () => {
+    const starts = u32s([0, 10, 0xffffffff]);
+    const idx = index(starts, 3), bits = indexBits(3);
+    expect<u32>(findShard(starts, idx, bits, 0)).toBe(0);
+    expect<u32>(findShard(starts, idx, bits, 9)).toBe(0);
+    expect<u32>(findShard(starts, idx, bits, 10)).toBe(1);
+    expect<u32>(findShard(starts, idx, bits, 0xfffffffe)).toBe(1);
+    expect<u32>(findShard(starts, idx, bits, 0xffffffff)).toBe(2);
+  });
+  it('handles one shard', () => {
+    const starts = u32s([0]);
+    const idx = index(starts, 1), bits = indexBits(1);
+    expect<u32>(findShard(starts, idx, bits, 0)).toBe(0);
+    expect<u32>(findShard(starts, idx, bits, 0xffffffff)).toBe(0);
+  });
+  it('agrees with a linear scan, starts crowded into one bucket and spread out', () => {
+    const m: u32 = 1000;
+    const crowded = alloc(m * 4), spread = alloc(m * 4);
+    for (let i: u32 = 0; i < m; i++) {
+      store<u32>(crowded + i * 4, i * 3); // all in bucket 0: the O(log m) worst case
+      store<u32>(spread + i * 4, i * 4294967); // about one per bucket
+    }
+    for (let t = 0; t < 2; t++) {
+      const starts = t == 0 ? crowded : spread;
+      const idx = index(starts, m), bits = indexBits(m);
+      let h: u32 = 1;
+      for (let q = 0; q < 3000; q++) {
+        h = q < 1000 ? load<u32>(starts + <u32>q * 4) - (q & 1) : h * 1103515245 + 12345;
+        let want: u32 = 0;
+        while (want + 1 < m && load<u32>(starts + (want + 1) * 4) <= h) want++;
+        expect<u32>(findShard(starts, idx, bits, h)).toBe(want);
+      }
+    }
+  });
+});

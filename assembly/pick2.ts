@@ -1,0 +1,22 @@
+// The power of two choices (Mitzenmacher, "The power of two choices in randomized load
+// balancing", IEEE TPDS 2001), weighted as shared/spec/ROUTING.md §3 fixes it:
+//   n = 1: cand[0], no draw; else i = below(n), j = below(n − 1), j ≥ i → j + 1,
+//   b wins if load[b] × weight[a] < load[a] × weight[b] (doubles; ties go to a).
+// Cost O(1); called by route() once per request that has a candidate.
+import { below } from './rng';
+
+/**
+ * The chosen entry of `n` ≥ 1 service-local server indices at `cand`; `loads` (f64) and
+ * `weights` (u32) are the service's slices of the load table and the weight column.
+ */
+export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
+  if (n == 1) return load<u32>(cand);
+  const i = below(n);
+  let j = below(n - 1);
+  if (j >= i) j++;
+  const a = load<u32>(cand + i * 4);
+  const b = load<u32>(cand + j * 4);
+  const la = load<f64>(loads + a * 8), lb = load<f64>(loads + b * 8);
+  const wa = <f64>load<u32>(weights + a * 4), wb = <f64>load<u32>(weights + b * 4);
+  return lb * wa < la * wb ? b : a;
+}

@@ -2,6 +2,7 @@
 // the precomputed request inputs (random u32 key hashes, string keys). Everything is drawn from a
 // seeded PRNG, so two runs (and the two cores of one run) see exactly the same data.
 import type { ClientModel, RibModel, ServerModel, ServiceModel } from '../bindings/model.js';
+import { xxh32String } from '../bindings/ts-core/hash.js';
 
 /** mulberry32: a small seeded PRNG for fixtures (not the router's RNG). */
 export function prng(seed: number): () => number {
@@ -70,6 +71,64 @@ export function shardedService(name: string, shards: number, nServers: number, s
     ];
   }
   return { name, servers: servers(nServers), rings_us: RINGS_US, spill: SPILL, shards: { starts, replicas } };
+}
+
+/**
+ * Seed of the ring point hash: point v of a server is xxh32(UTF-8 of `${serverId}#${v}`, seed 0).
+ * Any good 32-bit hash would do (hashring uses md5, consistent-hash spreads points uniformly); xxh32
+ * is the one at hand, and the points are computed once, when the fixture is built.
+ */
+export const RING_POINT_SEED = 0;
+
+/**
+ * A consistent-hash ring as a ringroute shard map: `perServer` points per server, sorted; each
+ * point starts a range owned by its server, up to the next point; [0, first point) belongs to the
+ * owner of the last point (the ring wraps). Equal points (a 32-bit collision) keep the one of the
+ * lower server index. owners[i] owns [starts[i], starts[i + 1]).
+ */
+export interface HashRing { starts: number[]; owners: number[]; points: number; collisions: number }
+
+export function hashRing(ids: string[], perServer: number): HashRing {
+  const mult = 2 ** Math.ceil(Math.log2(Math.max(2, ids.length)));
+  if (mult * 2 ** 32 > 2 ** 53) throw new Error(`hashRing: ${ids.length} servers: too many to pack`);
+  const packed = new Float64Array(ids.length * perServer);
+  let k = 0;
+  for (let s = 0; s < ids.length; s++) {
+    for (let v = 0; v < perServer; v++) packed[k++] = xxh32String(`${ids[s]}#${v}`, RING_POINT_SEED) * mult + s;
+  }
+  packed.sort();
+  const values: number[] = [], servers: number[] = [];
+  for (let i = 0; i < packed.length; i++) {
+    const value = Math.floor(packed[i] / mult);
+    if (values.length > 0 && values[values.length - 1] === value) continue;
+    values.push(value);
+    servers.push(packed[i] - value * mult);
+  }
+  const collisions = packed.length - values.length;
+  if (values[0] === 0) return { starts: values, owners: servers, points: values.length, collisions };
+  return { starts: [0, ...values], owners: [servers[servers.length - 1], ...servers], points: values.length, collisions };
+}
+
+/** The owner of key hash h on a ring: the range with the greatest start ≤ h (reference search). */
+export function ringOwner(ring: HashRing, h: number): number {
+  let lo = 0, hi = ring.starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (ring.starts[mid] <= h) lo = mid;
+    else hi = mid - 1;
+  }
+  return ring.owners[lo];
+}
+
+/**
+ * A sharded service that IS a consistent-hash ring over `nServers` servers (the ids and regions of
+ * servers()), `perServer` points each: one shard per point, one replica (role primary).
+ */
+export function ringService(name: string, nServers: number, perServer: number): { svc: ServiceModel; ring: HashRing } {
+  const list = servers(nServers);
+  const ring = hashRing(list.map((s) => s.id), perServer);
+  const replicas = ring.owners.map((server) => [{ server, role: 'primary' as const }]);
+  return { svc: { name, servers: list, rings_us: RINGS_US, spill: SPILL, shards: { starts: ring.starts, replicas } }, ring };
 }
 
 export function rib(services: ServiceModel[]): RibModel {

@@ -16,6 +16,11 @@ describe('xxh32', () => {
     expect(xxh32String(s, seed)).toBe(want);
   });
 
+  it.each(['zürich-ø:1', 'x€'.repeat(20), '日本語のキー:12345678901234', 'a'.repeat(15), 'b'.repeat(16), 'c'.repeat(33)])(
+    'hashes the UTF-8 bytes of %j straight from the string', (s) => {
+      expect(xxh32String(s, 7)).toBe(xxh32(bytes(s), 7));
+    });
+
   it('reads unaligned and aligned input alike', () => {
     const data = bytes('0123456789abcdefghijklmnopqrstuvwxyz-0123456789');
     const padded = new Uint8Array(data.length + 3);

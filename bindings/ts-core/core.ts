@@ -250,7 +250,7 @@ export class TsCore implements Core {
     let ring = minRing;
     while (ring !== maxRing) {
       const keep16 = svc.keeps[ring];
-      if (keep16 >= L.KEEP_ONE || this.rng.next() >>> 16 < keep16) break;
+      if (keep16 >= L.KEEP_ONE || this.rng.next16() < keep16) break;
       let next = maxRing;
       for (let i = 0; i < c; i++) if (candRing[i] > ring && candRing[i] < next) next = candRing[i];
       ring = next;

@@ -47,7 +47,7 @@ export function chooseRing(ringIndex: ArrayLike<number>, n: number, keeps: Int32
   for (let g = 0; g < n - 1; g++) {
     const keep16 = keeps[ringIndex[g]];
     if (keep16 >= L.KEEP_ONE) return g;
-    if (rng.next() >>> 16 < keep16) return g;
+    if (rng.next16() < keep16) return g;
   }
   return n - 1;
 }

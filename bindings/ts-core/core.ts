@@ -31,6 +31,7 @@ interface Service {
   poolSlots: Int32Array;
   poolHash: Uint32Array;
   poolWeight: Float64Array;
+  poolWmax: number;
   /** sharded: the index over starts, the lists and packed replicas, each server's ring (−1: none) */
   shards: ShardIndex | null;
   lists: Uint32Array;
@@ -80,10 +81,13 @@ class Generation {
       const ringFirst = f(L.SV_RING_FIRST), ringCount = f(L.SV_RING_COUNT);
       const svc: Service = {
         first, count, kind: PLAIN, groups: [], groupRing: EMPTY_I32, keeps: keepsFor(rib, rec),
-        k: 0, poolSlots: EMPTY_I32, poolHash: EMPTY_U32, poolWeight: EMPTY_F64,
+        k: 0, poolSlots: EMPTY_I32, poolHash: EMPTY_U32, poolWeight: EMPTY_F64, poolWmax: 0,
         shards: null, lists: EMPTY_U32, replicas: EMPTY_U32, serverRing: EMPTY_I32, maxReplicas: 0,
       };
-      const up = (g: number): boolean => this.state[g] === L.STATE_UP;
+      // a server's ring depends only on its region: one lookup per region, not per server
+      const ringOfRegion = new Int32Array(rib.R);
+      for (let r = 0; r < rib.R; r++) ringOfRegion[r] = ringOf(rib, r, ringFirst, ringCount);
+      const state = this.state;
       if (f(L.SV_SHARD_COUNT) > 0) {
         svc.kind = SHARDED;
         const sf = f(L.SV_SHARD_FIRST), sc = f(L.SV_SHARD_COUNT);
@@ -94,31 +98,46 @@ class Generation {
         const repW = (off[L.S_SHARD_REPLICAS] >>> 2) + f(L.SV_REPLICA_FIRST);
         svc.replicas = u32.subarray(repW, repW + f(L.SV_REPLICA_COUNT));
         svc.serverRing = new Int32Array(count);
-        for (let i = 0; i < count; i++) svc.serverRing[i] = ringOf(rib, u32[regionBase + first + i], ringFirst, ringCount);
+        for (let i = 0; i < count; i++) svc.serverRing[i] = ringOfRegion[u32[regionBase + first + i]];
         for (let i = 0; i < sc; i++) svc.maxReplicas = Math.max(svc.maxReplicas, svc.lists[2 * i + 1]);
         maxPool = Math.max(maxPool, svc.maxReplicas);
       } else if (f(L.SV_HASH_REPLICAS) > 0) {
         svc.kind = HASH;
         svc.k = f(L.SV_HASH_REPLICAS);
-        const slots: number[] = [];
-        for (let g = first; g < first + count; g++) if (up(g)) slots.push(g);
-        svc.poolSlots = Int32Array.from(slots);
-        svc.poolHash = Uint32Array.from(slots, (g) => hashes[g]);
-        svc.poolWeight = Float64Array.from(slots, (g) => this.weights[g]);
-        maxPool = Math.max(maxPool, slots.length);
-        maxK = Math.max(maxK, Math.min(svc.k, slots.length));
+        let n = 0;
+        for (let g = first; g < first + count; g++) if (state[g] === L.STATE_UP) n++;
+        svc.poolSlots = new Int32Array(n);
+        svc.poolHash = new Uint32Array(n);
+        svc.poolWeight = new Float64Array(n);
+        for (let g = first, i = 0; g < first + count; g++) {
+          if (state[g] !== L.STATE_UP) continue;
+          svc.poolSlots[i] = g;
+          svc.poolHash[i] = hashes[g];
+          svc.poolWeight[i] = this.weights[g];
+          if (this.weights[g] > svc.poolWmax) svc.poolWmax = this.weights[g];
+          i++;
+        }
+        maxPool = Math.max(maxPool, n);
+        maxK = Math.max(maxK, Math.min(svc.k, n));
       } else {
-        // plain: group the up servers by ring (RIB order kept), then the connection subset
-        const byRing: number[][] = Array.from({ length: ringCount }, () => []);
+        // plain: the up servers grouped by ring in RIB order (a counting sort), then the subsets
+        const sizes = new Int32Array(ringCount);
         for (let g = first; g < first + count; g++) {
-          if (!up(g)) continue;
-          const r = ringOf(rib, u32[regionBase + g], ringFirst, ringCount);
-          if (r >= 0) byRing[r].push(g);
+          if (state[g] !== L.STATE_UP) continue;
+          const r = ringOfRegion[u32[regionBase + g]];
+          if (r >= 0) sizes[r]++;
+        }
+        const byRing = Array.from({ length: ringCount }, (_, r) => new Int32Array(sizes[r]));
+        sizes.fill(0);
+        for (let g = first; g < first + count; g++) {
+          if (state[g] !== L.STATE_UP) continue;
+          const r = ringOfRegion[u32[regionBase + g]];
+          if (r >= 0) byRing[r][sizes[r]++] = g;
         }
         const subset = f(L.SV_SUBSET);
         const rings: number[] = [];
         for (let r = 0; r < ringCount; r++) {
-          let group: Int32Array = Int32Array.from(byRing[r]);
+          let group: Int32Array = byRing[r];
           if (group.length === 0) continue;
           if (subset > 0 && group.length > subset) group = subsetOf(group, subset, clientHash, hashes, this.weights);
           svc.groups.push(group);
@@ -173,11 +192,19 @@ class Generation {
 
 /** topK(group, k, client hash) over global slots, returned as slots in group order. */
 function subsetOf(group: Int32Array, k: number, anchor: number, hashes: Uint32Array, weights: Float64Array): Int32Array {
-  const h = Uint32Array.from(group, (g) => hashes[g]);
-  const w = Float64Array.from(group, (g) => weights[g]);
+  const n = group.length;
+  const h = new Uint32Array(n);
+  const w = new Float64Array(n);
+  let wmax = 0;
+  for (let i = 0; i < n; i++) {
+    h[i] = hashes[group[i]];
+    w[i] = weights[group[i]];
+    if (w[i] > wmax) wmax = w[i];
+  }
   const pos = new Int32Array(k);
-  topK(h, w, group.length, k, anchor, pos, new Float64Array(k), new Int32Array(k));
-  return pos.map((p) => group[p]);
+  topK(h, w, n, k, anchor, wmax, pos, new Float64Array(k), new Int32Array(k));
+  for (let i = 0; i < k; i++) pos[i] = group[pos[i]];
+  return pos;
 }
 
 export class TsCore implements Core {
@@ -222,7 +249,7 @@ export class TsCore implements Core {
       if (n === 0) return -E.NO_SERVER;
       if (svc.k >= n) return pick2(svc.poolSlots, n, this.rng, gen.loads, gen.weights) - svc.first;
       const cand = gen.cand;
-      const m = topK(svc.poolHash, svc.poolWeight, n, svc.k, h, cand, gen.rankScore, gen.rankPos);
+      const m = topK(svc.poolHash, svc.poolWeight, n, svc.k, h, svc.poolWmax, cand, gen.rankScore, gen.rankPos);
       for (let i = 0; i < m; i++) cand[i] = svc.poolSlots[cand[i]];
       return pick2(cand, m, this.rng, gen.loads, gen.weights) - svc.first;
     }

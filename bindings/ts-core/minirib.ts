@@ -46,43 +46,45 @@ function sameBytes(b: Uint8Array, a: number, c: number, len: number): boolean {
 }
 
 /**
- * An open-addressing set of strings of the buffer, keyed by a 32-bit hash (linear probing,
- * capacity a power of two ≥ 2n). add() answers false if an equal string is in already.
+ * An open-addressing set of strings of a buffer, keyed by a 32-bit hash (linear probing, capacity
+ * a power of two ≥ 2n). Each slot holds (hash, entry + 1) side by side, so a probe that meets
+ * another string costs one cache line; the bytes are compared only when the hashes are equal.
  * O(1) expected per call; used for the unique names and ids rules and the load carry-over.
  */
 export class StringSet {
-  private slots: Int32Array; // entry index + 1, 0 = empty
+  private slots: Uint32Array; // [hash, entry + 1] pairs; entry + 1 = 0: empty
   private mask: number;
-  private hashes: Uint32Array;
   private offs: Uint32Array;
   private lens: Uint32Array;
   constructor(private bytes: Uint8Array, n: number) {
     let cap = 16;
     while (cap < 2 * n) cap *= 2;
-    this.slots = new Int32Array(cap);
+    this.slots = new Uint32Array(2 * cap);
     this.mask = cap - 1;
-    this.hashes = new Uint32Array(n);
     this.offs = new Uint32Array(n);
     this.lens = new Uint32Array(n);
   }
   /** Inserts entry `i`; returns the entry it equals, or −1 if it is new. */
   add(i: number, hash: number, off: number, len: number): number {
-    const found = this.find(hash, off, len, this.bytes);
-    if (found >= 0) return found;
-    this.hashes[i] = hash; this.offs[i] = off; this.lens[i] = len;
+    const slots = this.slots;
     let s = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.mask;
-    while (this.slots[s] !== 0) s = (s + 1) & this.mask;
-    this.slots[s] = i + 1;
+    for (let e = slots[2 * s + 1]; e !== 0; s = (s + 1) & this.mask, e = slots[2 * s + 1]) {
+      const j = e - 1;
+      if (slots[2 * s] === hash && this.lens[j] === len && sameBytes(this.bytes, this.offs[j], off, len)) return j;
+    }
+    slots[2 * s] = hash;
+    slots[2 * s + 1] = i + 1;
+    this.offs[i] = off;
+    this.lens[i] = len;
     return -1;
   }
-  /** The entry equal to bytes[off, off+len) of `from` (which may be another buffer), or −1. */
+  /** The entry equal to bytes[off, off+len) of `from` (another buffer), or −1. */
   find(hash: number, off: number, len: number, from: Uint8Array): number {
+    const slots = this.slots;
     let s = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.mask;
-    for (let e = this.slots[s]; e !== 0; s = (s + 1) & this.mask, e = this.slots[s]) {
+    for (let e = slots[2 * s + 1]; e !== 0; s = (s + 1) & this.mask, e = slots[2 * s + 1]) {
       const j = e - 1;
-      if (this.hashes[j] === hash && this.lens[j] === len) {
-        if (from === this.bytes ? sameBytes(from, this.offs[j], off, len) : equalAcross(this.bytes, this.offs[j], from, off, len)) return j;
-      }
+      if (slots[2 * s] === hash && this.lens[j] === len && equalAcross(this.bytes, this.offs[j], from, off, len)) return j;
     }
     return -1;
   }

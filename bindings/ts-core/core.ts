@@ -17,6 +17,7 @@ import { topK } from './rendezvous.js';
 import { buildShardIndex, findShard, type ShardIndex } from './shardmap.js';
 
 const PLAIN = 0, HASH = 1, SHARDED = 2;
+const BATCH_CHUNK = 64;
 
 interface Service {
   first: number;
@@ -38,6 +39,9 @@ interface Service {
   replicas: Uint32Array;
   serverRing: Int32Array;
   maxReplicas: number;
+  /** the packed per-shard replica records (see packShards), stride 0 when not packed */
+  rec: Uint32Array;
+  stride: number;
 }
 
 const EMPTY_I32 = new Int32Array(0);
@@ -83,6 +87,7 @@ class Generation {
         first, count, kind: PLAIN, groups: [], groupRing: EMPTY_I32, keeps: keepsFor(rib, rec),
         k: 0, poolSlots: EMPTY_I32, poolHash: EMPTY_U32, poolWeight: EMPTY_F64, poolWmax: 0,
         shards: null, lists: EMPTY_U32, replicas: EMPTY_U32, serverRing: EMPTY_I32, maxReplicas: 0,
+        rec: EMPTY_U32, stride: 0,
       };
       // a server's ring depends only on its region: one lookup per region, not per server
       const ringOfRegion = new Int32Array(rib.R);
@@ -101,6 +106,7 @@ class Generation {
         for (let i = 0; i < count; i++) svc.serverRing[i] = ringOfRegion[u32[regionBase + first + i]];
         for (let i = 0; i < sc; i++) svc.maxReplicas = Math.max(svc.maxReplicas, svc.lists[2 * i + 1]);
         maxPool = Math.max(maxPool, svc.maxReplicas);
+        packShards(svc, sc);
       } else if (f(L.SV_HASH_REPLICAS) > 0) {
         svc.kind = HASH;
         svc.k = f(L.SV_HASH_REPLICAS);
@@ -190,6 +196,33 @@ class Generation {
   }
 }
 
+/**
+ * The packed per-shard replica records, built once per load so that a lookup's second memory
+ * access is one cache line (the first is the shard's start): W = the smallest power of two
+ * ≥ 1 + the most replicas of any shard, record i at rec[i·W]:
+ *
+ *   ┌────────┬──────────┬──────────┬─────┬──────────────┐
+ *   │ count  │ entry 0  │ entry 1  │ ... │ (zero pad)   │   W u32 words; an entry is as in
+ *   └────────┴──────────┴──────────┴─────┴──────────────┘   SHARD_REPLICAS: index | role << 28
+ *
+ * A map with more than MAX_PACKED − 1 replicas in some shard keeps reading SHARD_LISTS and
+ * SHARD_REPLICAS in place (stride 0): packing it would waste more memory than it saves misses.
+ */
+const MAX_PACKED = 16;
+function packShards(svc: Service, shards: number): void {
+  if (svc.maxReplicas + 1 > MAX_PACKED) return;
+  let w = 1;
+  while (w < svc.maxReplicas + 1) w *= 2;
+  const rec = new Uint32Array(shards * w);
+  for (let i = 0; i < shards; i++) {
+    const first = svc.lists[2 * i], n = svc.lists[2 * i + 1];
+    rec[i * w] = n;
+    for (let q = 0; q < n; q++) rec[i * w + 1 + q] = svc.replicas[first + q];
+  }
+  svc.rec = rec;
+  svc.stride = w;
+}
+
 /** topK(group, k, client hash) over global slots, returned as slots in group order. */
 function subsetOf(group: Int32Array, k: number, anchor: number, hashes: Uint32Array, weights: Float64Array): Int32Array {
   const n = group.length;
@@ -211,6 +244,9 @@ export class TsCore implements Core {
   readonly kind = 'ts' as const;
   private gen: Generation | null = null;
   private readonly rng = new Rng(0);
+  private readonly batchShards = new Int32Array(BATCH_CHUNK);
+  /** keeps the batch's touch loads observable (not dead code) */
+  sink = 0;
 
   load(buf: Uint8Array): void {
     const next = new Generation(readMiniRib(buf)); // throws before anything changes
@@ -253,16 +289,24 @@ export class TsCore implements Core {
       for (let i = 0; i < m; i++) cand[i] = svc.poolSlots[cand[i]];
       return pick2(cand, m, this.rng, gen.loads, gen.weights) - svc.first;
     }
-    return this.routeShard(gen, svc, (flags & L.ROUTE_PRIMARY) !== 0, h);
+    return this.routeShard(gen, svc, (flags & L.ROUTE_PRIMARY) !== 0, findShard(svc.shards!, h));
   }
 
-  private routeShard(gen: Generation, svc: Service, primaryOnly: boolean, h: number): number {
-    const shard = findShard(svc.shards!, h);
-    const lf = svc.lists[2 * shard], ln = svc.lists[2 * shard + 1];
+  private routeShard(gen: Generation, svc: Service, primaryOnly: boolean, shard: number): number {
+    let src: Uint32Array, at: number, ln: number;
+    if (svc.stride > 0) {
+      src = svc.rec;
+      at = shard * svc.stride + 1;
+      ln = src[at - 1];
+    } else {
+      src = svc.replicas;
+      at = svc.lists[2 * shard];
+      ln = svc.lists[2 * shard + 1];
+    }
     const cand = gen.cand, candRing = gen.candRing;
     let c = 0, minRing = 0x7fffffff, maxRing = -1;
     for (let q = 0; q < ln; q++) {
-      const packed = svc.replicas[lf + q];
+      const packed = src[at + q];
       if (primaryOnly && packed >>> L.REPLICA_INDEX_BITS !== L.ROLE_PRIMARY) continue;
       const i = packed & L.REPLICA_INDEX_MASK;
       const r = svc.serverRing[i];
@@ -287,11 +331,44 @@ export class TsCore implements Core {
     return pick2(cand, n, this.rng, gen.loads, gen.weights) - svc.first;
   }
 
+  /**
+   * Many decisions. A run of keyed requests to one sharded service goes in two passes over a chunk:
+   * first every shard lookup (independent, so their cache misses overlap) touching each shard's
+   * record, then the decisions in request order — the same draws and results as route() one by one.
+   */
   routeBatch(svc: Int32Array, flags: Int32Array, keyHash: Uint32Array, out: Int32Array, track: boolean): void {
-    for (let j = 0; j < out.length; j++) {
-      const d = this.route(svc[j], flags[j], keyHash[j]);
-      out[j] = d;
-      if (track && d >= 0) this.gen!.loads[this.gen!.services[svc[j]].first + d] += 1;
+    const gen = this.gen;
+    const n = out.length;
+    for (let j = 0; j < n;) {
+      const s = svc[j];
+      const service = gen !== null && s >= 0 && s < gen.services.length ? gen.services[s] : null;
+      if (service === null || service.kind !== SHARDED) {
+        out[j] = this.route(s, flags[j], keyHash[j]);
+        if (track && out[j] >= 0) gen!.loads[service!.first + out[j]] += 1;
+        j++;
+        continue;
+      }
+      let end = j;
+      while (end < n && end - j < BATCH_CHUNK && svc[end] === s && (flags[end] & L.ROUTE_HAS_KEY) !== 0) end++;
+      if (end === j) { // a keyless request
+        out[j] = -E.NO_KEY;
+        j++;
+        continue;
+      }
+      const shards = this.batchShards;
+      let touch = 0;
+      for (let q = j; q < end; q++) {
+        const shard = findShard(service.shards!, keyHash[q] >>> 0);
+        shards[q - j] = shard;
+        touch += service.stride > 0 ? service.rec[shard * service.stride] : service.lists[2 * shard];
+      }
+      this.sink = touch;
+      for (let q = j; q < end; q++) {
+        const d = this.routeShard(gen!, service, (flags[q] & L.ROUTE_PRIMARY) !== 0, shards[q - j]);
+        out[q] = d;
+        if (track && d >= 0) gen!.loads[service.first + d] += 1;
+      }
+      j = end;
     }
   }
 

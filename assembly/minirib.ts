@@ -6,15 +6,28 @@
 // checked against its section.
 //
 // Cost: O(size of the buffer): one xxh32 pass over the body, one xxh32 of each server id (checked
-// against its stored hash, then used as the key of an open-addressing table of ≥ 2·n slots),
-// one pass over each column. Called by rr_load, once per generation; never on the routing path.
+// against its stored hash), a radix-partitioned unique-id check (below), one pass over each
+// column. Called by rr_load, once per generation; never on the routing path.
+//
+// The unique-id check of a service's n servers does not probe one table of 2·n slots (8 bytes a
+// slot: 16 MiB at 1,000,000 servers, one cache and TLB miss per id). It scatters (hash, index)
+// pairs into P = 2^pbits partitions by the top pbits bits of the hash (a counting sort: one
+// histogram pass, one scatter pass, so each partition keeps index order), P chosen so a partition
+// holds ~DUP_PART ids, then checks each partition with a small table that stays in L1/L2. Within a
+// partition the first repeat met is its smallest later occurrence, so the minimum over the
+// partitions is the server the in-order check would report.
 //
 // Scratch tables (allocated here, freed before validate() returns, failure or not):
 //
-//   name/id table, `slots` = power of two ≥ 2 × entries, 8 bytes a slot:
+//   name/region table, `slots` = power of two ≥ 2 × entries, 8 bytes a slot:
 //     ┌──────────┬────────────┐
 //     │ hash u32 │ index+1 u32│   index+1 = 0: empty slot; linear probing from hash & (slots − 1)
 //     └──────────┴────────────┘
+//   id pairs:        (hash u32, global index u32)[N], grouped by partition, index order within
+//                    one (sized for all N servers: derive() reuses the freed block, see firstRepeat)
+//   partition starts: u32[P + 1]       where each partition's pairs start (then: its fill cursor)
+//   partition table: u32[slots], slots = power of two ≥ 2 × the biggest partition: the position
+//                    in the partition + 1 of an id (0: empty), linear probing from hash & (slots − 1)
 //   spill stamps:   u32[R]              stamp = service index + 1 (region seen in this service)
 //   replica stamps: u32[max servers]    stamp = global shard index + 1 (server seen in this shard)
 //
@@ -44,6 +57,14 @@ export let nameMask: u32 = 0;
 
 let tabIds: u32 = 0;
 let tabIdsCap: u32 = 0; // slots
+let idPairs: u32 = 0;
+let idPairsCap: u32 = 0; // pairs
+let partStarts: u32 = 0; // u32[2^MAX_PART_BITS + 1]
+
+/** Ids per partition the unique-id check aims at (a table of ≤ 4 × DUP_PART u32 slots: ≤ 32 KiB). */
+const DUP_PART: u32 = 2048;
+const MAX_PART_BITS: u32 = 12;
+const NO_REPEAT: u32 = 0xffffffff;
 let tabRegions: u32 = 0;
 let spillStamps: u32 = 0;
 let replicaStamps: u32 = 0;
@@ -154,6 +175,8 @@ export function validate(buf: u32, len: u32, view: u32): i32 {
   nameTable = 0;
   const code = check(buf, len, view);
   free(tabIds); tabIds = 0; tabIdsCap = 0;
+  free(idPairs); idPairs = 0; idPairsCap = 0;
+  free(partStarts); partStarts = 0;
   free(tabRegions); tabRegions = 0;
   free(spillStamps); spillStamps = 0;
   free(replicaStamps); replicaStamps = 0; replicaStampsCap = 0;
@@ -168,6 +191,119 @@ function zeroed(n: u32, size: u32): u32 {
   const p = alloc(<u32>bytes);
   if (p != 0) memory.fill(p, 0, <u32>bytes);
   return p;
+}
+
+/**
+ * The smallest g in [first, end) whose id equals the id of a server in [first, g) (the repeat the
+ * in-order check meets first), NO_REPEAT when the ids are unique, NO_REPEAT − 1 when scratch
+ * memory runs out. The ids' hashes are already checked. Radix-partitioned (header comment).
+ * `total` (all servers of the buffer, ≥ end − first) sizes the pair scratch once per validation.
+ * O(n) expected; called by check() once per service.
+ */
+function firstRepeat(first: u32, end: u32, total: u32, hashes: u32, ids: u32, strings: u32): u32 {
+  if (end <= first + 1) return NO_REPEAT;
+  const n = end - first;
+  let pbits: u32 = n <= DUP_PART ? 0 : 32 - clz<u32>((n - 1) / DUP_PART);
+  if (pbits > MAX_PART_BITS) pbits = MAX_PART_BITS;
+  const parts: u32 = 1 << pbits;
+  const shift: u32 = 32 - pbits; // pbits = 0: every id in partition 0 (handled apart: a shift by 32 is one by 0)
+  if (n > idPairsCap) {
+    // sized for every server of the buffer: freed at the end of validate(), this block is where
+    // router.ts's derive() then puts the load table (f64[N]), on pages the scatter already touched
+    const cap = max(n, total);
+    free(idPairs);
+    idPairs = <u64>cap * 8 > 0xfff00000 ? 0 : alloc(cap * 8);
+    idPairsCap = idPairs == 0 ? 0 : cap;
+    if (idPairs == 0) return NO_REPEAT - 1;
+  }
+  if (partStarts == 0) {
+    partStarts = alloc(((1 << MAX_PART_BITS) + 1) * 4);
+    if (partStarts == 0) return NO_REPEAT - 1;
+  }
+  // counting sort of (hash, index) by partition, stable
+  memory.fill(partStarts, 0, (parts + 1) * 4);
+  if (pbits == 0) {
+    store<u32>(partStarts + 4, n);
+  } else {
+    for (let g = first; g < end; g++) {
+      const at = partStarts + 4 + (load<u32>(hashes + g * 4) >>> shift) * 4;
+      store<u32>(at, load<u32>(at) + 1);
+    }
+  }
+  // partStarts[p + 1] = start of partition p (the fill cursor); after the scatter it is p's end
+  let sum: u32 = 0, biggest: u32 = 0;
+  for (let p: u32 = 0; p < parts; p++) {
+    const c = load<u32>(partStarts + (p + 1) * 4);
+    biggest = max(biggest, c);
+    store<u32>(partStarts + (p + 1) * 4, sum);
+    sum += c;
+  }
+  for (let g = first; g < end; g++) {
+    const h = load<u32>(hashes + g * 4);
+    const at = partStarts + 4 + (pbits == 0 ? 0 : (h >>> shift) * 4);
+    const k = load<u32>(at);
+    store<u32>(at, k + 1);
+    store<u64>(idPairs + k * 8, (<u64>g << 32) | <u64>h);
+  }
+  // partition p now spans [partStarts[p], partStarts[p + 1]) (partStarts[0] = 0); its table
+  // holds u32 slots of (position in the partition + 1), 0 = empty: 16 KiB for 2,048 ids (L1)
+  const slots = tableSlots(biggest);
+  if (slots > tabIdsCap) {
+    free(tabIds);
+    tabIds = <u64>slots * 4 > 0xfff00000 ? 0 : alloc(slots * 4);
+    tabIdsCap = tabIds == 0 ? 0 : slots;
+    if (tabIds == 0) return NO_REPEAT - 1;
+  }
+  let best = NO_REPEAT;
+  let lo: u32 = 0;
+  for (let p: u32 = 0; p < parts; p++) {
+    const hi = load<u32>(partStarts + (p + 1) * 4);
+    if (hi - lo > 1) {
+      const pslots = tableSlots(hi - lo);
+      memory.fill(tabIds, 0, pslots * 4);
+      const pairs = idPairs + lo * 8;
+      if (!partitionUnique(pairs, hi - lo, tabIds, pslots - 1, best, ids, strings)) best = <u32>(load<u64>(pairs + repeatAt * 8) >>> 32);
+    }
+    lo = hi;
+  }
+  return best;
+}
+
+/** Set by partitionUnique when it finds a repeat: its position in the partition. */
+let repeatAt: u32 = 0;
+
+/**
+ * Checks the `count` (hash, index) pairs of one partition in order with the table `tab` (mask + 1
+ * u32 slots, zeroed); false when a pair repeats an earlier id (its position in repeatAt). Stops
+ * early at an index ≥ `stop` (it cannot beat a repeat already found). A pair's (off, len) id
+ * reference is read only when two hashes match (a repeat or a rare collision).
+ */
+function partitionUnique(pairs: u32, count: u32, tab: u32, mask: u32, stop: u32, ids: u32, strings: u32): bool {
+  for (let k: u32 = 0; k < count; k++) {
+    const pr = load<u64>(pairs + k * 8);
+    const h = <u32>pr, g = <u32>(pr >>> 32);
+    if (g >= stop) return true;
+    let slot = h & mask;
+    while (true) {
+      const at = tab + (slot << 2);
+      const stored = load<u32>(at);
+      if (stored == EMPTY) {
+        store<u32>(at, k + 1);
+        break;
+      }
+      const other = load<u64>(pairs + (stored - 1) * 8);
+      if (<u32>other == h) {
+        const a = ids + <u32>(other >>> 32) * L.SERVER_IDS_ENTRY, b = ids + g * L.SERVER_IDS_ENTRY;
+        const len = load<u32>(b, L.STR_LEN);
+        if (load<u32>(a, L.STR_LEN) == len && memory.compare(strings + load<u32>(a, L.STR_OFF), strings + load<u32>(b, L.STR_OFF), len) == 0) {
+          repeatAt = k;
+          return false;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return true;
 }
 
 function check(buf: u32, len: u32, view: u32): i32 {
@@ -328,29 +464,31 @@ function check(buf: u32, len: u32, view: u32): i32 {
       (shardCount > 0 ? 1 : 0);
     if (policies > 1) return fail(E.POLICY_CONFLICT, s);
 
-    // 8.4 servers
-    const slots = tableSlots(srvCount);
-    if (slots > tabIdsCap) {
-      free(tabIds);
-      tabIds = zeroed(slots, 8);
-      tabIdsCap = tabIds == 0 ? 0 : slots;
-      if (tabIds == 0) return fail(E.OUT_OF_MEMORY, NO_DETAIL);
-    }
-    else memory.fill(tabIds, 0, slots * 8);
+    // 8.4 servers: every check but the repeat in one pass, stopping at the first failure `bad`;
+    // then the repeat check over the servers whose repeat check the in-order walk reaches
     const srvEnd = srvFirst + srvCount;
+    let bad = srvEnd, badCode: i32 = 0;
+    let afterRepeat = false; // bad's failure comes after the repeat check (region, weight, state)
     for (let g = srvFirst; g < srvEnd; g++) {
       const iOff = load<u32>(ids + g * L.SERVER_IDS_ENTRY, L.STR_OFF);
       const iLen = load<u32>(ids + g * L.SERVER_IDS_ENTRY, L.STR_LEN);
-      if (!strInRange(iOff, iLen, stringsN)) return fail(E.STRING_OUT_OF_RANGE, g);
-      if (iLen == 0) return fail(E.SERVER_ID_EMPTY, g);
-      const h = load<u32>(hashes + g * 4);
-      if (xxh32(strings + iOff, iLen, L.SEED_SERVER) != h) return fail(E.SERVER_HASH, g);
-      if (!tableInsert(tabIds, slots - 1, h, g, strings, ids, L.SERVER_IDS_ENTRY, strings + iOff, iLen)) return fail(E.SERVER_IDS_REPEAT, g);
-      if (load<u32>(sregions + g * 4) >= R) return fail(E.SERVER_REGION, g);
-      const w = load<u32>(weights + g * 4);
-      if (w < 1 || w > L.WEIGHT_MAX) return fail(E.SERVER_WEIGHT, g);
-      if (<u32>load<u8>(states + g) > L.STATE_DOWN) return fail(E.SERVER_STATE, g);
+      let code: i32 = 0;
+      if (!strInRange(iOff, iLen, stringsN)) code = E.STRING_OUT_OF_RANGE;
+      else if (iLen == 0) code = E.SERVER_ID_EMPTY;
+      else if (xxh32(strings + iOff, iLen, L.SEED_SERVER) != load<u32>(hashes + g * 4)) code = E.SERVER_HASH;
+      else {
+        const w = load<u32>(weights + g * 4);
+        if (load<u32>(sregions + g * 4) >= R) code = E.SERVER_REGION;
+        else if (w < 1 || w > L.WEIGHT_MAX) code = E.SERVER_WEIGHT;
+        else if (<u32>load<u8>(states + g) > L.STATE_DOWN) code = E.SERVER_STATE;
+        afterRepeat = code != 0;
+      }
+      if (code != 0) { bad = g; badCode = code; break; }
     }
+    const repeat = firstRepeat(srvFirst, afterRepeat ? bad + 1 : bad, N, hashes, ids, strings);
+    if (repeat == NO_REPEAT - 1) return fail(E.OUT_OF_MEMORY, NO_DETAIL);
+    if (repeat != NO_REPEAT) return fail(E.SERVER_IDS_REPEAT, repeat);
+    if (bad != srvEnd) return fail(badCode, bad);
 
     // 8.5 rings
     if (ringCount == 0) return fail(E.RINGS_EMPTY, s);

@@ -22,25 +22,44 @@
 //   ring: the client's ring of every server (global index), NO_RING if it fits none.
 //   heap / sel / selRing: route()'s scratch: topK heap (max k × 16), candidates (u32), their rings.
 //
-// Derived service record (D_SIZE = 48 bytes), one per service:
+// Derived service record (D_SIZE = 56 bytes), one per service:
 //
-//   0      4      8      12      16         20        24        28        32        36       40      44
-//   ┌──────┬──────┬──────┬───────┬──────────┬─────────┬─────────┬─────────┬─────────┬────────┬───────┬─────┐
-//   │ kind │ first│ count│ keeps │ ringCount│ a       │ b       │ c       │ d       │ e      │ f     │ pad │
-//   └──────┴──────┴──────┴───────┴──────────┴─────────┴─────────┴─────────┴─────────┴────────┴───────┴─────┘
+//   0      4      8      12      16         20        24        28        32        36       40      44      48      52
+//   ┌──────┬──────┬──────┬───────┬──────────┬─────────┬─────────┬─────────┬─────────┬────────┬───────┬───────┬───────┬─────┐
+//   │ kind │ first│ count│ keeps │ ringCount│ a       │ b       │ c       │ d       │ e      │ f     │ g     │ h     │ pad │
+//   └──────┴──────┴──────┴───────┴──────────┴─────────┴─────────┴─────────┴─────────┴────────┴───────┴───────┴───────┴─────┘
 //   keeps: the client's keep16 list of the service (ringCount u32), 0 when it has none (keep all)
 //   RINGED  a = groups ptr (rings.ts records)   b = group count
 //   HASHED  a = pool ptr                        b = up servers n   c = replicas k   d = n4
 //           pool: hashes u32[n4] ‖ weights u32[n4] ‖ service-local index u32[n4]
 //   SHARDED a = starts ptr (in buf)             b = shard count m  c = lists ptr (in buf)
 //           d = replicas ptr (service's first)  e = bucket index   f = index bits
+//           g = packed shard records (0: none, route() reads lists + replicas)
+//           h = log2 of a record's stride in bytes (W × 4)
+//
+// Packed shard records (SHARDED), one per shard, so that a lookup's second memory access (after
+// the bucket index, which stays in L2, and one line of `starts`) is one cache line: the shard's
+// replica count and entries side by side, instead of a SHARD_LISTS miss followed by a
+// SHARD_REPLICAS miss. Stride W = the smallest power of two ≥ 1 + the service's largest replica
+// count, in u32 words; the block is aligned to min(W × 4, 64) bytes, so no record straddles a line:
+//
+//   record i at g + i × W × 4 (W = 4 for 3 replicas: 16 bytes, 4 records a line)
+//   0        4          8          12                 4 + 4·count          W × 4
+//   ┌────────┬──────────┬──────────┬─────┬─────────────┬────── … ──────┐
+//   │ count  │ entry 0  │ entry 1  │ ... │ entry c − 1 │ 0 (padding)   │
+//   └────────┴──────────┴──────────┴─────┴─────────────┴────── … ──────┘
+//   entry = service-local server index | role << 28, exactly as in SHARD_REPLICAS, in map order.
+//
+// Fallback: when 1 + the largest replica count > 16 (a record would pass one 64-byte line), or
+// the records' block cannot be allocated, g = 0 and route() reads SHARD_LISTS + SHARD_REPLICAS in
+// the miniRIB as before (same decisions, one more miss).
 import { alloc, free } from './alloc';
 import * as E from './errors';
 import * as L from './layout';
 import { xxh32 } from './hash';
 import { NO_DETAIL, errDetail, nameMask, nameTable, sectionCount, sectionPtr, tableFind, tableInsert, tableSlots, validate } from './minirib';
 import { pick2 } from './pick2';
-import { GROUP_SIZE, G_CAND, G_COUNT, G_KEEP, G_RING, NO_RING, chooseGroup, chooseRing, ringOf } from './rings';
+import { GROUP_SIZE, G_CAND, G_COUNT, G_KEEP, G_RING, NO_RING, chooseGroup, chooseRing, keepOf, keepRing, ringOf } from './rings';
 import { topK } from './rendezvous';
 import { setRngState } from './rng';
 import { buildIndex, findShard, indexBits } from './shardmap';
@@ -62,7 +81,7 @@ const GH_SELRING: u32 = 180;
 const GH_SIZE: u32 = 184;
 
 // ── derived service record ───────────────────────────────────────────────────
-const D_SIZE: u32 = 48;
+const D_SIZE: u32 = 56;
 const D_KIND: u32 = 0;
 const D_FIRST: u32 = 4;
 const D_COUNT: u32 = 8;
@@ -74,6 +93,14 @@ const D_C: u32 = 28;
 const D_D: u32 = 32;
 const D_E: u32 = 36;
 const D_F: u32 = 40;
+const D_G: u32 = 44;
+const D_H: u32 = 48;
+
+/** Packed shard records are built when 1 + the largest replica count ≤ this many u32 words. */
+const MAX_RECORD_WORDS: u32 = 16;
+/** False: later loads build no packed records (tests compare the two paths). */
+let packRecords = true;
+export function setPackRecords(on: bool): void { packRecords = on; }
 
 const RINGED: u32 = 0;
 const HASHED: u32 = 1;
@@ -177,8 +204,10 @@ function derive(gh: u32): bool {
   const spillRegions = sectionPtr(v, L.S_SPILL_REGIONS);
   const keeps = sectionPtr(v, L.S_SPILL_KEEP);
 
-  const svcs = genArray(gh, S, D_SIZE);
+  // the load table first: it lands in the block validate() just freed (its id-pair scratch,
+  // sized for N), whose pages are already touched
   const loads = genArray(gh, N, 8);
+  const svcs = genArray(gh, S, D_SIZE);
   const ring = genArray(gh, N, 4);
   if ((S > 0 && svcs == 0) || loads == 0 || ring == 0) return false;
   store<u32>(gh, svcs, GH_SVCS);
@@ -230,7 +259,10 @@ function derive(gh: u32): bool {
       buildIndex(starts, shardCount, index, bits);
       store<u32>(d, index, D_E);
       store<u32>(d, bits, D_F);
-      for (let i: u32 = 0; i < shardCount; i++) maxSel = max(maxSel, load<u32>(lists + i * L.SHARD_LISTS_ENTRY, L.SL_COUNT));
+      let maxReps: u32 = 0;
+      for (let i: u32 = 0; i < shardCount; i++) maxReps = max(maxReps, load<u32>(lists + i * L.SHARD_LISTS_ENTRY, L.SL_COUNT));
+      maxSel = max(maxSel, maxReps);
+      if (packRecords && 1 + maxReps <= MAX_RECORD_WORDS) buildRecords(gh, d, lists, load<u32>(d, D_D), shardCount, maxReps);
     } else if (k > 0) {
       store<u32>(d, HASHED, D_KIND);
       const n4 = (up + 3) & ~<u32>3;
@@ -305,6 +337,32 @@ function derive(gh: u32): bool {
   store<u32>(gh, sel, GH_SEL);
   store<u32>(gh, selRing, GH_SELRING);
   return true;
+}
+
+/**
+ * The packed shard records of a sharded service (layout above), stored in its record `d` (g, h).
+ * Leaves g = 0 (the lists + replicas fallback) when the block cannot be allocated.
+ * O(shards × W); called by derive() once per sharded service.
+ */
+function buildRecords(gh: u32, d: u32, lists: u32, reps: u32, m: u32, maxReps: u32): void {
+  const words: u32 = maxReps == 0 ? 1 : <u32>1 << (32 - clz<u32>(maxReps)); // pow2 ≥ 1 + maxReps
+  const shift: u32 = 2 + ctz<u32>(words);
+  const align: u32 = min<u32>(words * 4, 64);
+  const bytes = (<u64>m << shift) + align;
+  if (bytes > 0xfff00000) return;
+  const block = genAlloc(gh, <u32>bytes);
+  if (block == 0) return;
+  const recs = (block + align - 1) & ~(align - 1);
+  memory.fill(recs, 0, m << shift);
+  for (let i: u32 = 0; i < m; i++) {
+    const list = lists + i * L.SHARD_LISTS_ENTRY;
+    const c = load<u32>(list, L.SL_COUNT);
+    const rec = recs + (i << shift);
+    store<u32>(rec, c);
+    memory.copy(rec + 4, reps + load<u32>(list, L.SL_FIRST) * 4, c * 4);
+  }
+  store<u32>(d, recs, D_G);
+  store<u32>(d, shift, D_H);
 }
 
 /**
@@ -450,16 +508,61 @@ export function route(svc: i32, flags: u32, keyHash: u32): i32 {
     return <i32>pick2(sel, k, loads, weights);
   }
   // SHARDED
-  const i = findShard(load<u32>(d, D_A), load<u32>(d, D_E), load<u32>(d, D_F), keyHash);
-  const list = load<u32>(d, D_C) + i * L.SHARD_LISTS_ENTRY;
-  const reps = load<u32>(d, D_D) + load<u32>(list, L.SL_FIRST) * 4;
-  const m = load<u32>(list, L.SL_COUNT);
+  touchSink ^= touchGuess(d, keyHash);
+  return routeShard(d, flags, findShard(load<u32>(d, D_A), load<u32>(d, D_E), load<u32>(d, D_F), keyHash));
+}
+
+/** Folds the speculative record loads of touchGuess (a global keeps them from being optimised away). */
+let touchSink: u32 = 0;
+
+/**
+ * A prefetch for a single lookup: loads the first word of the record of the shard that linear
+ * interpolation inside h's bucket guesses (exact for equal ranges, close for near-equal ones),
+ * so that the record's cache miss overlaps the miss on `starts` of the binary search instead of
+ * following it. Never affects a decision (the value only goes to touchSink); a wrong guess costs
+ * one wasted memory access. O(1).
+ */
+// @ts-ignore: decorator
+@inline function touchGuess(d: u32, h: u32): u32 {
+  const bits = load<u32>(d, D_F);
+  const bk = load<u32>(d, D_E) + (h >>> (32 - bits)) * 4;
+  const lo = load<u32>(bk), hi = load<u32>(bk, 4);
+  const guess = lo + <u32>((<u64>(hi - lo) * <u64>(h << bits)) >> 32);
+  const recs = load<u32>(d, D_G);
+  return recs != 0
+    ? load<u32>(recs + (guess << load<u32>(d, D_H)))
+    : load<u32>(load<u32>(d, D_C) + guess * L.SHARD_LISTS_ENTRY, L.SL_COUNT);
+}
+
+/**
+ * The rest of route() for a keyed request to the sharded service `d`, once its shard is known:
+ * the shard's pool (role, state, ring filters), the spill walk, pick-2.
+ */
+function routeShard(d: u32, flags: u32, shard: u32): i32 {
+  const first = load<u32>(d, D_FIRST);
+  const recs = load<u32>(d, D_G);
+  let reps: u32, m: u32;
+  if (recs != 0) {
+    const rec = recs + (shard << load<u32>(d, D_H));
+    m = load<u32>(rec);
+    reps = rec + 4;
+  } else {
+    const list = load<u32>(d, D_C) + shard * L.SHARD_LISTS_ENTRY;
+    m = load<u32>(list, L.SL_COUNT);
+    reps = load<u32>(d, D_D) + load<u32>(list, L.SL_FIRST) * 4;
+  }
+  const v = view(cur);
+  const loads = load<u32>(cur, GH_LOADS) + first * 8;
+  const weights = sectionPtr(v, L.S_SERVER_WEIGHT) + first * 4;
   const primaryOnly = (flags & L.ROUTE_PRIMARY) != 0;
-  const states = sectionPtr(view(cur), L.S_SERVER_STATE) + first;
+  const states = sectionPtr(v, L.S_SERVER_STATE) + first;
   const ring = load<u32>(cur, GH_RING) + first * 4;
   const sel = load<u32>(cur, GH_SEL);
   const selRing = load<u32>(cur, GH_SELRING);
+  // the pool: role, state and ring filters, in map order; `mask` collects the rings below 64
   let c: u32 = 0;
+  let mask: u64 = 0;
+  let high = false; // a ring ≥ 64: the general spill walk
   for (let j: u32 = 0; j < m; j++) {
     const e = load<u32>(reps + j * 4);
     const idx = e & L.REPLICA_INDEX_MASK;
@@ -469,30 +572,104 @@ export function route(svc: i32, flags: u32, keyHash: u32): i32 {
     if (r == NO_RING) continue;
     store<u32>(sel + c * 4, idx);
     store<u32>(selRing + c * 4, r);
+    mask |= <u64>1 << <u64>(r & 63);
+    high |= r >= 64;
     c++;
   }
   if (c == 0) return -E.NO_REPLICA;
-  const chosen = chooseRing(selRing, c, load<u32>(d, D_KEEPS));
+  if (c == 1) return <i32>load<u32>(sel); // one candidate: one ring (no spill draw), no pick-2 draw
+  let chosen: u32;
+  if (high) {
+    chosen = chooseRing(selRing, c, load<u32>(d, D_KEEPS));
+  } else {
+    // the spill walk over the set bits of mask, ascending, except the last (as chooseRing)
+    const keeps = load<u32>(d, D_KEEPS);
+    chosen = <u32>ctz<u64>(mask);
+    let rest = mask & (mask - 1);
+    while (rest != 0) {
+      if (keepRing(keepOf(keeps, chosen))) break;
+      chosen = <u32>ctz<u64>(rest);
+      rest &= rest - 1;
+    }
+    if ((mask & (mask - 1)) == 0) return <i32>pick2(sel, c, loads, weights); // one ring: the whole pool
+  }
   let n: u32 = 0;
   for (let j: u32 = 0; j < c; j++) {
-    if (load<u32>(selRing + j * 4) == chosen) {
-      store<u32>(sel + n * 4, load<u32>(sel + j * 4));
-      n++;
-    }
+    store<u32>(sel + n * 4, load<u32>(sel + j * 4));
+    n += <u32>(load<u32>(selRing + j * 4) == chosen);
   }
   return <i32>pick2(sel, n, loads, weights);
 }
 
+// routeBatch works in chunks of BATCH requests, in two passes. Pass 1 finds the shard of every
+// keyed request to a sharded service and touches its replica record (loads its count into
+// batchTouch): these lookups are independent of each other and of the RNG and loads, so their
+// cache misses overlap instead of queueing one after another. Pass 2 routes every request in
+// order (sharded ones from the stored shard, the rest through route()), so the RNG draws and the
+// tracked loads happen exactly as with one route() call per request.
+//
+//   batchShard: u32[BATCH]  the request's shard, or NO_SHARD (not a keyed sharded request)
+//   batchTouch: u32[BATCH]  the record's first word (written only to make the load happen)
+const BATCH: u32 = 64;
+const NO_SHARD: u32 = 0xffffffff;
+const batchShard: u32 = <u32>memory.data(BATCH * 4, 16);
+const batchTouch: u32 = <u32>memory.data(BATCH * 4, 16);
+
 /** rr_route_batch: `count` requests of 12 bytes (svc, flags, keyHash) → one i32 each at `out`. */
 export function routeBatch(req: u32, count: u32, out: u32, track: bool): void {
-  for (let j: u32 = 0; j < count; j++) {
-    const at = req + j * 12;
-    const svc = load<i32>(at);
-    const d = route(svc, load<u32>(at, 4), load<u32>(at, 8));
-    store<i32>(out + j * 4, d);
-    if (track && d >= 0) {
-      const slot = load<u32>(cur, GH_LOADS) + (serverFirst(svc) + <u32>d) * 8;
-      store<f64>(slot, load<f64>(slot) + 1.0);
+  for (let base: u32 = 0; base < count; base += BATCH) {
+    const n = min<u32>(BATCH, count - base);
+    const chunk = req + base * 12;
+    // pass 1a: each keyed sharded request's bucket, and a touch of its starts
+    let any = false;
+    for (let j: u32 = 0; j < n; j++) {
+      const at = chunk + j * 12;
+      const svc = load<i32>(at);
+      let shard = NO_SHARD;
+      if (validSvc(svc) && (load<u32>(at, 4) & L.ROUTE_HAS_KEY)) {
+        const d = svcRecord(svc);
+        if (load<u32>(d, D_KIND) == SHARDED) {
+          const b = load<u32>(d, D_E) + (load<u32>(at, 8) >>> (32 - load<u32>(d, D_F))) * 4;
+          const lo = load<u32>(b), hi = load<u32>(b, 4);
+          const starts = load<u32>(d, D_A);
+          store<u32>(batchTouch + j * 4, load<u32>(starts + lo * 4) ^ load<u32>(starts + hi * 4));
+          shard = 0;
+          any = true;
+        }
+      }
+      store<u32>(batchShard + j * 4, shard);
+    }
+    if (any) {
+      // pass 1b: the shards (their starts now cached)
+      for (let j: u32 = 0; j < n; j++) {
+        if (load<u32>(batchShard + j * 4) == NO_SHARD) continue;
+        const at = chunk + j * 12;
+        const d = svcRecord(load<i32>(at));
+        store<u32>(batchShard + j * 4, findShard(load<u32>(d, D_A), load<u32>(d, D_E), load<u32>(d, D_F), load<u32>(at, 8)));
+      }
+      // pass 1c: touch each shard's record
+      for (let j: u32 = 0; j < n; j++) {
+        const shard = load<u32>(batchShard + j * 4);
+        if (shard == NO_SHARD) continue;
+        const d = svcRecord(load<i32>(chunk + j * 12));
+        const recs = load<u32>(d, D_G);
+        store<u32>(batchTouch + j * 4, recs != 0
+          ? load<u32>(recs + (shard << load<u32>(d, D_H)))
+          : load<u32>(load<u32>(d, D_C) + shard * L.SHARD_LISTS_ENTRY, L.SL_COUNT));
+      }
+    }
+    // pass 2: the decisions, in request order
+    for (let j: u32 = 0; j < n; j++) {
+      const at = chunk + j * 12;
+      const svc = load<i32>(at);
+      const flags = load<u32>(at, 4);
+      const shard = load<u32>(batchShard + j * 4);
+      const dec = shard != NO_SHARD ? routeShard(svcRecord(svc), flags, shard) : route(svc, flags, load<u32>(at, 8));
+      store<i32>(out + (base + j) * 4, dec);
+      if (track && dec >= 0) {
+        const slot = load<u32>(cur, GH_LOADS) + (serverFirst(svc) + <u32>dec) * 8;
+        store<f64>(slot, load<f64>(slot) + 1.0);
+      }
     }
   }
 }

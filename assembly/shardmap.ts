@@ -4,10 +4,15 @@
 // search (Khuong & Morin, "Array layouts for comparison-based searching", 2017: the
 // conditional-move variant) finishes inside it.
 //
-// Cost: build O(m + 2^bits); lookup O(1) expected for spread-out starts, O(log m) worst case
-// (all starts in one bucket). 2^bits ≈ m, so the index adds one cache line touched per lookup and
-// the work per lookup stays flat from 1,000 to 1,000,000 shards. Called by route() once per
-// request to a sharded service.
+// The index is capped at MAX_BITS = 16 bits: 2^16 + 1 u32 = 256 KiB, which stays in L2. Up to
+// 65,536 shards it has about one bucket per shard; above, each bucket holds ~m / 2^16 starts
+// (~16 at 1,000,000 shards: 64 bytes), so the in-bucket search touches one or two cache lines of
+// `starts`, and a lookup costs one L2 hit plus one memory access instead of a 4 MiB index miss
+// followed by a starts miss.
+//
+// Cost: build O(m + 2^bits); lookup O(log(m / 2^bits)) expected for spread-out starts, O(log m)
+// worst case (all starts in one bucket). Called by route() once per request to a sharded
+// service, and by routeBatch()'s first pass.
 //
 // Bucket index, u32[2^bits + 1]:
 //
@@ -17,7 +22,7 @@
 //   first[b] = the shard holding hash b << (32 − bits); a hash in bucket b lies in a shard of
 //   [first[b], first[b + 1]].
 
-export const MAX_BITS: u32 = 22;
+export const MAX_BITS: u32 = 16;
 
 /** Bits of the bucket index for m shards: ceil(log2 m), 1 … MAX_BITS. */
 export function indexBits(m: u32): u32 {

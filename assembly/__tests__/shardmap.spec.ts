@@ -44,4 +44,26 @@ describe('findShard', () => {
       }
     }
   });
+  it('agrees with a plain binary search above 2^16 shards (index capped at 16 bits)', () => {
+    const m: u32 = 200000;
+    expect<u32>(indexBits(m)).toBe(16);
+    const starts = alloc(m * 4);
+    let x: u32 = 7, s: u32 = 0;
+    for (let i: u32 = 0; i < m; i++) {
+      store<u32>(starts + i * 4, s);
+      x = x * 1103515245 + 12345;
+      s += 1 + (x >>> 16) % 30000; // ~15,000 apart on average: ~4 starts a bucket
+    }
+    const idx = index(starts, m), bits = indexBits(m);
+    let h: u32 = 99;
+    for (let q = 0; q < 20000; q++) {
+      h = q < 5000 ? load<u32>(starts + <u32>(q * 37) * 4) - (q & 1) : h * 1664525 + 1013904223;
+      let lo: u32 = 0, hi: u32 = m; // the last i with starts[i] ≤ h
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        if (load<u32>(starts + mid * 4) <= h) lo = mid; else hi = mid;
+      }
+      expect<u32>(findShard(starts, idx, bits, h)).toBe(lo);
+    }
+  });
 });

@@ -62,6 +62,7 @@ export function createWasmCore(module: WebAssembly.Module): Core {
 
   let buffer: ArrayBuffer | null = null;
   let bytes = new Uint8Array(0);
+  let mem = new DataView(new ArrayBuffer(0));
   let loadsView = new Float64Array(0);
   let loadsPtr = -1;
   let total = 0; // servers of the data in force: the load table's length
@@ -69,6 +70,7 @@ export function createWasmCore(module: WebAssembly.Module): Core {
     if (x.memory.buffer !== buffer) {
       buffer = x.memory.buffer;
       bytes = new Uint8Array(buffer);
+      mem = new DataView(buffer);
       loadsPtr = -1;
     }
     const p = x.rr_loads();
@@ -79,19 +81,18 @@ export function createWasmCore(module: WebAssembly.Module): Core {
   };
   refresh();
 
-  // the data in force, on the JS side: its ids (decoded lazily from our copy) and name → index
-  let rib: Uint8Array | null = null;
-  let ribView: DataView | null = null;
-  let ids: (string | undefined)[] = [];
-  let idsOff = 0, strOff = 0;
+  // the data in force is the miniRIB the core keeps in its memory: ids are decoded from there,
+  // lazily (a sparse cache: a 1,000,000-server service costs nothing until its ids are asked for)
+  let idsAt = 0, strAt = 0; // addresses of SERVER_IDS and STRINGS in linear memory
+  let ids = new Map<number, string>();
   const names = new Map<string, number>();
 
-  /** The table entry of a section kind in a buffer the core accepted. */
-  const sectionEntry = (buf: DataView, kind: number): number => {
-    const count = buf.getUint32(L.H_SECTION_COUNT, true);
+  /** The table entry of a section kind in the miniRIB at `ptr` (one the core accepted). */
+  const sectionEntry = (ptr: number, kind: number): number => {
+    const count = mem.getUint32(ptr + L.H_SECTION_COUNT, true);
     for (let e = 0; e < count; e++) {
-      const at = L.HEADER_SIZE + e * L.SECTION_ENTRY_SIZE;
-      if (buf.getUint32(at + L.SE_KIND, true) === kind) return at;
+      const at = ptr + L.HEADER_SIZE + e * L.SECTION_ENTRY_SIZE;
+      if (mem.getUint32(at + L.SE_KIND, true) === kind) return at;
     }
     throw new RingrouteError(SECTION_MISSING, `[${kind}]`); // unreachable: the core checked it
   };
@@ -111,13 +112,13 @@ export function createWasmCore(module: WebAssembly.Module): Core {
         refresh();
         throw new RingrouteError(code, detail === 0xffffffff ? '' : `at ${detail}`); // as the TS core words it
       }
-      rib = buf.slice();
-      ribView = new DataView(rib.buffer);
-      const idsEntry = sectionEntry(ribView, L.S_SERVER_IDS);
-      idsOff = ribView.getUint32(idsEntry + L.SE_OFFSET, true);
-      total = ribView.getUint32(idsEntry + L.SE_COUNT, true);
-      strOff = ribView.getUint32(sectionEntry(ribView, L.S_STRINGS) + L.SE_OFFSET, true);
-      ids = new Array<string | undefined>(total);
+      // the core owns the block at ptr now (it frees it when a later load replaces it)
+      refresh();
+      const idsEntry = sectionEntry(ptr, L.S_SERVER_IDS);
+      idsAt = ptr + mem.getUint32(idsEntry + L.SE_OFFSET, true);
+      total = mem.getUint32(idsEntry + L.SE_COUNT, true);
+      strAt = ptr + mem.getUint32(sectionEntry(ptr, L.S_STRINGS) + L.SE_OFFSET, true);
+      ids = new Map();
       names.clear();
       loadsPtr = -1;
       refresh();
@@ -146,13 +147,15 @@ export function createWasmCore(module: WebAssembly.Module): Core {
     serverFirst: (svc: number) => x.rr_server_first(svc),
 
     serverId(svc: number, i: number): string {
-      if (i < 0 || i >= x.rr_server_count(svc) || ribView === null) throw new RangeError(`no server ${i} in service ${svc}`);
+      if (i < 0 || i >= x.rr_server_count(svc) || total === 0) throw new RangeError(`no server ${i} in service ${svc}`);
       const g = x.rr_server_first(svc) + i;
-      let id = ids[g];
+      let id = ids.get(g);
       if (id === undefined) {
-        const off = ribView.getUint32(idsOff + g * L.SERVER_IDS_ENTRY + L.STR_OFF, true);
-        const len = ribView.getUint32(idsOff + g * L.SERVER_IDS_ENTRY + L.STR_LEN, true);
-        id = ids[g] = utf8Decoder.decode(rib!.subarray(strOff + off, strOff + off + len));
+        refresh();
+        const off = mem.getUint32(idsAt + g * L.SERVER_IDS_ENTRY + L.STR_OFF, true);
+        const len = mem.getUint32(idsAt + g * L.SERVER_IDS_ENTRY + L.STR_LEN, true);
+        id = utf8Decoder.decode(bytes.subarray(strAt + off, strAt + off + len));
+        ids.set(g, id);
       }
       return id;
     },

@@ -76,6 +76,18 @@ describe.each(CORES)('reader of the $name core', ({ make }) => {
     expect(core.loaded()).toBe(true);
     expect(core.serviceCount()).toBeGreaterThan(0);
   });
+  it('loads from a Node Buffer at an odd offset of a larger allocation, and keeps no reference to it', () => {
+    const core = make();
+    const src = Buffer.concat([Buffer.alloc(3, 0xee), readFileSync('tests/golden/shard-primary-role.bin')]).subarray(3);
+    expect(src.byteOffset % 8).not.toBe(0);
+    core.load(src);
+    const svc = core.serviceIndex('kv');
+    const before = core.serverId(svc, 0);
+    src.fill(0); // the caller may reuse its buffer
+    expect(core.serverId(svc, 1)).toMatch(/\S/);
+    expect(core.serverId(svc, 0)).toBe(before);
+    expect(core.route(svc, L.ROUTE_HAS_KEY, 12345)).toBeGreaterThanOrEqual(0);
+  });
   it.each(Object.entries(failIndex))('refuses fail/%s with %s', (f, code) => {
     const core = make();
     expect(refusal(() => core.load(bin(`fail/${f}`)))).toBe(code);

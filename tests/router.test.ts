@@ -101,6 +101,28 @@ describe.each(CORES)('router over the $name core', ({ make }) => {
     expect(r.getLoad('web', 5)).toBe(0);
   });
 
+  it.each([
+    ['same order, a weight changed', (ids: string[]) => ids, (rib: RibModel) => { rib.services[0].servers[3].weight = 4; }],
+    ['one server replaced', (ids: string[]) => ids.map((id, i) => (i === 7 ? 'web-new:1' : id)), () => {}],
+    ['order reversed', (ids: string[]) => [...ids].reverse(), () => {}],
+    ['a server appended', (ids: string[]) => [...ids, 'web-extra:1'], () => {}],
+    ['a server removed', (ids: string[]) => ids.filter((_, i) => i !== 2), () => {}],
+  ])('carries loads by id across an update: %s', (_name, reorder, tweak) => {
+    const r = router();
+    const { rib } = fresh();
+    const before = rib.services[0].servers.map((x: any) => x.id);
+    before.forEach((_: string, i: number) => r.setLoad('web', i, i + 1)); // load = index + 1
+    const byId = new Map(rib.services[0].servers.map((x: any) => [x.id, x]));
+    const ids = reorder(before);
+    rib.services[0].servers = ids.map((id: string) => byId.get(id) ?? { id, region: 'us-east' });
+    tweak(rib);
+    r.update(rib);
+    ids.forEach((id: string, i: number) => {
+      const was = before.indexOf(id);
+      expect(r.getLoad('web', i), id).toBe(was < 0 ? 0 : was + 1);
+    });
+  });
+
   it('setLoad refuses NaN, negatives and unknown servers', () => {
     const r = router();
     expect(code(() => r.setLoad('web', 0, Number.NaN))).toBe('BAD_OPTIONS');

@@ -9,7 +9,7 @@ import type { Core } from '../core.js';
 import * as E from '../errors.js';
 import * as L from '../layout.js';
 import { xxh32 } from './hash.js';
-import { type MiniRib, readMiniRib, StringSet } from './minirib.js';
+import { equalAcross, type MiniRib, readMiniRib, StringSet } from './minirib.js';
 import { pick2 } from './pick2.js';
 import { chooseRing, keepsFor, ringOf } from './rings.js';
 import { Rng } from './rng.js';
@@ -170,9 +170,16 @@ class Generation {
     return id;
   }
 
-  /** Copies the loads of servers that keep their (service name, id) from the previous generation. */
+  /**
+   * Copies the loads of servers that keep their (service name, id) from the previous generation.
+   * Most updates keep most servers where they were (a drain, a weight change, servers appended),
+   * so each server is first compared with the one at the same index (hash, then bytes): O(n)
+   * sequential. Only the servers that moved are looked up in a table of the old ids.
+   */
   carryLoads(prev: Generation): void {
     const rib = this.rib, old = prev.rib;
+    const oIds = old.off[L.S_SERVER_IDS] >>> 2, oHash = old.off[L.S_SERVER_HASH] >>> 2, oStr = old.off[L.S_STRINGS];
+    const nIds = rib.off[L.S_SERVER_IDS] >>> 2, nHash = rib.off[L.S_SERVER_HASH] >>> 2, nStr = rib.off[L.S_STRINGS];
     for (const [name, s] of this.names) {
       const ps = prev.names.get(name);
       if (ps === undefined) continue;
@@ -180,15 +187,28 @@ class Generation {
       let any = false;
       for (let g = o.first; g < o.first + o.count && !any; g++) any = prev.loads[g] !== 0;
       if (!any) continue;
+      let moved = 0;
+      const matched = new Uint8Array(n.count);
+      for (let i = 0; i < n.count; i++) {
+        const g = n.first + i, og = o.first + i;
+        const len = rib.u32[nIds + 2 * g + 1];
+        if (i < o.count && rib.u32[nHash + g] === old.u32[oHash + og] && old.u32[oIds + 2 * og + 1] === len
+          && equalAcross(rib.bytes, nStr + rib.u32[nIds + 2 * g], old.bytes, oStr + old.u32[oIds + 2 * og], len)) {
+          this.loads[g] = prev.loads[og];
+          matched[i] = 1;
+        } else {
+          moved++;
+        }
+      }
+      if (moved === 0) continue;
       const oldIds = new StringSet(old.bytes, o.count);
-      const oIds = old.off[L.S_SERVER_IDS] >>> 2, oHash = old.off[L.S_SERVER_HASH] >>> 2, oStr = old.off[L.S_STRINGS];
       for (let i = 0; i < o.count; i++) {
         const g = o.first + i;
         oldIds.add(i, old.u32[oHash + g], oStr + old.u32[oIds + 2 * g], old.u32[oIds + 2 * g + 1]);
       }
-      const nIds = rib.off[L.S_SERVER_IDS] >>> 2, nHash = rib.off[L.S_SERVER_HASH] >>> 2, nStr = rib.off[L.S_STRINGS];
       for (let i = 0; i < n.count; i++) {
         const g = n.first + i;
+        if (matched[i] === 1) continue;
         const j = oldIds.find(rib.u32[nHash + g], nStr + rib.u32[nIds + 2 * g], rib.u32[nIds + 2 * g + 1], rib.bytes);
         if (j >= 0) this.loads[g] = prev.loads[o.first + j];
       }

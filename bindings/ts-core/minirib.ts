@@ -90,7 +90,8 @@ export class StringSet {
   }
 }
 
-function equalAcross(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
+/** Byte-equality of ranges of two buffers. */
+export function equalAcross(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[ao + i] !== b[bo + i]) return false;
   return true;
 }

@@ -31,6 +31,7 @@
 //   keeps: the client's keep16 list of the service (ringCount u32), 0 when it has none (keep all)
 //   RINGED  a = groups ptr (rings.ts records)   b = group count
 //   HASHED  a = pool ptr                        b = up servers n   c = replicas k   d = n4
+//           e = the pool's largest weight (topK's wmax; 0 for an empty pool)
 //           pool: hashes u32[n4] ‖ weights u32[n4] ‖ service-local index u32[n4]
 //   SHARDED a = starts ptr (in buf)             b = shard count m  c = lists ptr (in buf)
 //           d = replicas ptr (service's first)  e = bucket index   f = index bits
@@ -269,18 +270,21 @@ function derive(gh: u32): bool {
       const pool = genArray(gh, n4, 12);
       if (pool == 0 && n4 > 0) return false;
       memory.fill(pool, 0, n4 * 12);
-      let p: u32 = 0;
+      let p: u32 = 0, wmax: u32 = 0;
       for (let g = first; g < first + count; g++) {
         if (load<u8>(states + g) != L.STATE_UP) continue;
+        const w = load<u32>(weights + g * 4);
         store<u32>(pool + p * 4, load<u32>(hashes + g * 4));
-        store<u32>(pool + (n4 + p) * 4, load<u32>(weights + g * 4));
+        store<u32>(pool + (n4 + p) * 4, w);
         store<u32>(pool + (2 * n4 + p) * 4, g - first);
+        wmax = max(wmax, w);
         p++;
       }
       store<u32>(d, pool, D_A);
       store<u32>(d, up, D_B);
       store<u32>(d, k, D_C);
       store<u32>(d, n4, D_D);
+      store<u32>(d, wmax, D_E);
       if (k < up) { maxK = max(maxK, k); maxSel = max(maxSel, k); }
     } else {
       store<u32>(d, RINGED, D_KIND);
@@ -391,12 +395,15 @@ function buildSubsets(gh: u32, services: u32, hashes: u32, weights: u32, ch: u32
       const n = load<u32>(rec, G_COUNT);
       if (n <= subset) continue;
       const cand = load<u32>(rec, G_CAND);
+      let wmax: u32 = 0;
       for (let i: u32 = 0; i < n; i++) {
         const idx = first + load<u32>(cand + i * 4);
+        const w = load<u32>(weights + idx * 4);
         store<u32>(ph + i * 4, load<u32>(hashes + idx * 4));
-        store<u32>(pw + i * 4, load<u32>(weights + idx * 4));
+        store<u32>(pw + i * 4, w);
+        wmax = max(wmax, w);
       }
-      const kept = topK(ph, pw, n, subset, ch, heap, pos);
+      const kept = topK(ph, pw, n, subset, ch, <f64>wmax, heap, pos);
       for (let i: u32 = 0; i < kept; i++) store<u32>(cand + i * 4, load<u32>(cand + load<u32>(pos + i * 4) * 4));
       store<u32>(rec, kept, G_COUNT);
     }
@@ -503,7 +510,7 @@ export function route(svc: i32, flags: u32, keyHash: u32): i32 {
     const k = load<u32>(d, D_C);
     if (k >= n) return <i32>pick2(idx, n, loads, weights);
     const sel = load<u32>(cur, GH_SEL);
-    topK(pool, pool + n4 * 4, n, k, keyHash, load<u32>(cur, GH_HEAP), sel);
+    topK(pool, pool + n4 * 4, n, k, keyHash, <f64>load<u32>(d, D_E), load<u32>(cur, GH_HEAP), sel);
     for (let i: u32 = 0; i < k; i++) store<u32>(sel + i * 4, load<u32>(idx + load<u32>(sel + i * 4) * 4));
     return <i32>pick2(sel, k, loads, weights);
   }

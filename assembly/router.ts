@@ -416,6 +416,19 @@ function buildSubsets(gh: u32, services: u32, hashes: u32, weights: u32, ch: u32
  * Carries the loads of the previous generation over to `gh` by (service name, server id).
  * O(total servers): one id table per matched old service, keyed by the stored server hashes.
  */
+/** Server i of the new service has the id of server i of the old one (hash, length, bytes). */
+// @ts-ignore: decorator
+@inline function samePlace(i: u32, first: u32, oFirst: u32, oCount: u32, hashes: u32, oHashes: u32,
+  ids: u32, oIds: u32, strings: u32, oStrings: u32): bool {
+  if (i >= oCount) return false;
+  const g = first + i, og = oFirst + i;
+  if (load<u32>(hashes + g * 4) != load<u32>(oHashes + og * 4)) return false;
+  const ref = ids + g * L.SERVER_IDS_ENTRY, oref = oIds + og * L.SERVER_IDS_ENTRY;
+  const len = load<u32>(ref, L.STR_LEN);
+  if (len != load<u32>(oref, L.STR_LEN)) return false;
+  return memory.compare(strings + load<u32>(ref, L.STR_OFF), oStrings + load<u32>(oref, L.STR_OFF), len) == 0;
+}
+
 function carryLoads(gh: u32, old: u32): bool {
   if (old == 0) return true;
   const v = view(gh), ov = view(old);
@@ -435,6 +448,22 @@ function carryLoads(gh: u32, old: u32): bool {
     const orec = oServices + <u32>os * L.SERVICES_ENTRY;
     const oFirst = load<u32>(orec, L.SV_SERVER_FIRST), oCount = load<u32>(orec, L.SV_SERVER_COUNT);
     if (oCount == 0) continue;
+    // nothing to carry when every old load is 0 (a new router, or an idle service)
+    let any = false;
+    for (let g = oFirst; g < oFirst + oCount && !any; g++) any = load<f64>(oLoads + g * 8) != 0;
+    if (!any) continue;
+    // most updates keep servers where they were: compare each with the one at the same index
+    // (hash, length, bytes; sequential), and look up only the servers that moved
+    const first = load<u32>(rec, L.SV_SERVER_FIRST), count = load<u32>(rec, L.SV_SERVER_COUNT);
+    let moved: u32 = 0;
+    for (let i: u32 = 0; i < count; i++) {
+      if (samePlace(i, first, oFirst, oCount, hashes, oHashes, ids, oIds, strings, oStrings)) {
+        store<f64>(loads + (first + i) * 8, load<f64>(oLoads + (oFirst + i) * 8));
+      } else {
+        moved++;
+      }
+    }
+    if (moved == 0) continue;
     const slots = tableSlots(oCount);
     if (slots > cap) {
       free(tab);
@@ -448,8 +477,9 @@ function carryLoads(gh: u32, old: u32): bool {
       tableInsert(tab, slots - 1, load<u32>(oHashes + g * 4), g, oStrings, oIds, L.SERVER_IDS_ENTRY,
         oStrings + load<u32>(ref, L.STR_OFF), load<u32>(ref, L.STR_LEN));
     }
-    const first = load<u32>(rec, L.SV_SERVER_FIRST), count = load<u32>(rec, L.SV_SERVER_COUNT);
-    for (let g = first; g < first + count; g++) {
+    for (let i: u32 = 0; i < count; i++) {
+      if (samePlace(i, first, oFirst, oCount, hashes, oHashes, ids, oIds, strings, oStrings)) continue;
+      const g = first + i;
       const ref = ids + g * L.SERVER_IDS_ENTRY;
       const og = tableFind(tab, slots - 1, load<u32>(hashes + g * 4), oStrings, oIds, L.SERVER_IDS_ENTRY,
         strings + load<u32>(ref, L.STR_OFF), load<u32>(ref, L.STR_LEN));

@@ -5,6 +5,7 @@
 //   3. vitest                   (encoder, both readers, all cores, API, CLI, fuzz, properties)
 //   4. ringroute conformance    (every scenario with every core, through the CLI as a user runs it),
 //                               on Node 20 and again on Node 22 and 24
+//   5. conformance:all          (every runtime through the flat ABI: spec/runtimes.md)
 // Exits 1 if any step fails; every step runs even after a failure, so one run shows everything.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -64,6 +65,14 @@ for (const major of Object.keys(VERSIONS)) {
   const m = /conformance: (\d+) passed, (\d+) failed/.exec(r.out);
   const p = m ? Number(m[1]) : 0, f = m ? Number(m[2]) : 1;
   step(`conformance CLI on ${v} (${p} runs)`, r.ok, p, r.ok ? f : Math.max(f, 1));
+}
+
+// every runtime over the flat ABI, one table (scripts/conformance-all.mjs)
+{
+  const r = run(process.execPath, ['scripts/conformance-all.mjs'], { capture: true });
+  const m = /conformance:all: (\d+) passed, (\d+) failed/.exec(r.out);
+  const p = m ? Number(m[1]) : 0, f = m ? Number(m[2]) : 1;
+  step(`conformance:all, every runtime (${p} runs)`, r.ok, p, r.ok ? f : Math.max(f, 1));
 }
 
 console.log(`\n${steps.join('\n')}`);

@@ -22,8 +22,8 @@ export async function loadCores(): Promise<CoreSet> {
   const set: CoreSet = { make: { ts: createTsCore }, notes: [] };
   let binding: WasmBinding;
   try {
-    const path = '../bindings/wasm-core.js';
-    binding = (await import(path)) as WasmBinding;
+    const core = '../bindings/wasm-core.js', loader = '../bindings/load-node.js';
+    binding = { ...(await import(core)), ...(await import(loader)) } as WasmBinding;
   } catch (e) {
     set.notes.push(`WASM core absent (bindings/wasm-core.js not importable: ${(e as Error).message.split('\n')[0]})`);
     return set;

@@ -10,7 +10,8 @@ import { ROUTE_HAS_KEY, ROUTE_PRIMARY, SEED_KEY } from './layout.js';
 import type { ClientModel, RibModel } from './model.js';
 import { createTsCore } from './ts-core/core.js';
 import { xxh32String } from './ts-core/hash.js';
-import { createWasmCore, loadWasmModule, loadWasmModuleSync } from './wasm-core.js';
+import { loadWasmModule, loadWasmModuleSync } from './load-node.js';
+import { createWasmCore } from './wasm-core.js';
 
 export type CoreKind = 'wasm' | 'ts';
 

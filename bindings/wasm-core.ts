@@ -1,15 +1,13 @@
 // The Core of bindings/core.ts over ringroute.wasm's flat ABI (spec/abi.md). The module imports
-// nothing: instantiation needs no loader and no glue. Views into linear memory are re-created
+// nothing: instantiation needs no loader and no glue, and this file imports nothing of a runtime's
+// own (no node:fs): it runs wherever WebAssembly does. Getting the module is the host's part
+// (bindings/load-node.ts reads build/ from disk for Node, Deno and Bun). Views into linear memory are re-created
 // whenever `memory.buffer` changes (it does after a grow inside rr_alloc / rr_load).
 // Cost: load() is O(buffer) (one copy in, the core's validation); route() is one call across the
 // boundary; routeBatch() packs requests into the module's scratch area in chunks.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Core } from './core.js';
 import { OUT_OF_MEMORY, RingrouteError, SECTION_MISSING } from './errors.js';
 import * as L from './layout.js';
-
-export type WasmVariant = 'simd' | 'scalar';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -33,21 +31,6 @@ interface Exports {
   rr_set_rng_state(state: number): void;
   rr_xxh32(ptr: number, len: number, seed: number): number;
   rr_ln(x: number): number;
-}
-
-const FILES: Record<WasmVariant, string> = {
-  simd: '../../build/ringroute.wasm',
-  scalar: '../../build/ringroute.scalar.wasm',
-};
-
-/** The compiled module (Node: read from build/ next to dist/). */
-export async function loadWasmModule(variant: WasmVariant = 'simd'): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(await readFile(new URL(FILES[variant], import.meta.url)));
-}
-
-/** loadWasmModule, synchronously. */
-export function loadWasmModuleSync(variant: WasmVariant = 'simd'): WebAssembly.Module {
-  return new WebAssembly.Module(readFileSync(new URL(FILES[variant], import.meta.url)));
 }
 
 const REQUEST_BYTES = 12;

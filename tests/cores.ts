@@ -8,7 +8,9 @@ export type CoreName = 'ts' | 'wasm' | 'wasm-scalar';
 export interface CoreCase { name: CoreName; make: () => Core }
 
 const names = (process.env.RINGROUTE_CORES ?? 'ts,wasm,wasm-scalar').split(',').map((s) => s.trim()) as CoreName[];
-const wasm = names.some((n) => n !== 'ts') ? await import('../dist/bindings/wasm-core.js') : null;
+const wasm = names.some((n) => n !== 'ts')
+  ? { ...(await import('../dist/bindings/wasm-core.js')), ...(await import('../dist/bindings/load-node.js')) }
+  : null;
 
 export const CORES: CoreCase[] = names.map((name) => {
   if (name === 'ts') return { name, make: createTsCore };

@@ -23,3 +23,11 @@ describe.each(['build/ringroute.wasm', 'build/ringroute.scalar.wasm'])('%s', (fi
     expect(gzipSync(bytes).length).toBeLessThanOrEqual(32 * 1024);
   });
 });
+
+describe('the WASM adapter', () => {
+  it('imports nothing of a runtime of its own (it must load in browsers and workerd)', () => {
+    const imports = [...readFileSync('dist/bindings/wasm-core.js', 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((p) => !p.startsWith('./'))).toEqual([]);
+  });
+});

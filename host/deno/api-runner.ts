@@ -1,5 +1,5 @@
 // The runner of spec/runtimes.md in Deno through the project's compiled API instead of the flat
-// ABI: dist/bindings/wasm-core.js (node:fs, new URL(..., import.meta.url)) loads build/ringroute.wasm
+// ABI: dist/bindings/wasm-core.js, with dist/bindings/load-node.js (node:fs, new URL(..., import.meta.url)) loading build/ringroute.wasm
 // and each fixture gets a fresh createWasmCore(module). Same printed lines as fixture-runner.ts.
 //   deno run --allow-read host/deno/api-runner.ts <fixtures-dir> [path/to/dist/bindings/wasm-core.js]
 // Needs `npm run build` (or `npx tsc -p .`) first. Type-checked by the project's tsc against the
@@ -11,9 +11,11 @@ declare const Deno: {
   readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
 };
 type WasmCoreApi = typeof import('../../bindings/wasm-core.js');
+type LoaderApi = typeof import('../../bindings/load-node.js');
 
 const [dir, api = new URL('../../dist/bindings/wasm-core.js', import.meta.url).href] = Deno.args;
-const { createWasmCore, loadWasmModuleSync }: WasmCoreApi = await import(api);
+const { createWasmCore }: WasmCoreApi = await import(api);
+const { loadWasmModuleSync }: LoaderApi = await import(new URL('load-node.js', api).href);
 const module = loadWasmModuleSync();
 const files = new Set([...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name));
 

@@ -11,7 +11,8 @@ import type { ClientModel, RibModel } from '../../bindings/model.js';
 import { createRouterSync, type CoreKind } from '../../bindings/router.js';
 import { createTsCore } from '../../bindings/ts-core/core.js';
 import { readMiniRib } from '../../bindings/ts-core/minirib.js';
-import * as wasmCore from '../../bindings/wasm-core.js';
+import { loadWasmModuleSync } from '../../bindings/load-node.js';
+import { createWasmCore } from '../../bindings/wasm-core.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `usage:
@@ -33,8 +34,8 @@ const CORE_SETS: Record<string, CoreName[]> = {
 
 function coreFactory(name: CoreName): () => Core {
   if (name === 'ts') return createTsCore;
-  const mod = wasmCore.loadWasmModuleSync(name === 'wasm' ? 'simd' : 'scalar');
-  return () => wasmCore.createWasmCore(mod);
+  const mod = loadWasmModuleSync(name === 'wasm' ? 'simd' : 'scalar');
+  return () => createWasmCore(mod);
 }
 
 interface Args { positional: string[]; flags: Map<string, string | true> }

@@ -2,6 +2,9 @@
 // peers on their own jobs. `npm run bench` (build, then this), or after a build:
 //   node dist/bench/run.js [--quick] [--only route|shards|rendezvous|batch|peers|load] [--out FILE]
 // A run without --only (re)writes bench/RESULTS.md in full; with --only it writes only with --out.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +21,7 @@ import { type Case, find, fmtNs, runCases, type RunOptions, sink } from './harne
 import { makeConsistentHash, makeHashring, makeP2c, makeSkeleton, peerVersion, pointsPerServer } from './peers.js';
 import { coreTable, md, type Table, type TargetRow, targetsTable, writeResults, x } from './report.js';
 
-const GROUPS = ['route', 'shards', 'rendezvous', 'batch', 'peers', 'load'] as const;
+const GROUPS = ['route', 'shards', 'rendezvous', 'batch', 'peers', 'load', 'startup'] as const;
 type Group = (typeof GROUPS)[number];
 
 // ── options ───────────────────────────────────────────────────────────────────
@@ -484,14 +487,68 @@ function groupLoad(set: CoreSet): void {
   console.log(md(t));
 }
 
+// ── 7. size and start-up ─────────────────────────────────────────────────────
+async function groupStartup(): Promise<void> {
+  console.log('\n# 7. module size, and bytes to first decision in each runtime');
+  const root = new URL('../../', import.meta.url);
+  const path = (p: string): string => new URL(p, root).pathname;
+  const sizes: string[][] = [];
+  for (const f of ['build/ringroute.wasm', 'build/ringroute.scalar.wasm']) {
+    const bytes = readFileSync(path(f));
+    sizes.push([f, `${n(bytes.length)} B`, `${n(gzipSync(bytes, { level: 9 }).length)} B`]);
+  }
+  const { nodeBinary } = await import(path('scripts/node-versions.mjs')) as { nodeBinary(major: number): string };
+  const rt = await import(path('scripts/runtimes.mjs')) as { denoBinary(): string; bunBinary(): string; denoVersion: string; bunVersion: string };
+  const probe = path('bench/startup-probe.mjs');
+  const wasm = path('build/ringroute.wasm'), rib = path('tests/golden/spill-half-of-ring-one.bin');
+  const runtimes: [string, () => string[]][] = [
+    [`node ${process.versions.node}`, () => [process.execPath, probe, wasm, rib]],
+    ['node 22', () => [nodeBinary(22), probe, wasm, rib]],
+    ['node 24', () => [nodeBinary(24), probe, wasm, rib]],
+    [`deno ${rt.denoVersion}`, () => [rt.denoBinary(), 'run', '--no-prompt', `--allow-read=${path('')}`, probe, wasm, rib]],
+    [`bun ${rt.bunVersion}`, () => [rt.bunBinary(), probe, wasm, rib]],
+  ];
+  const rows: string[][] = [];
+  for (const [name, argv] of runtimes) {
+    const times: number[] = [];
+    let problem = '';
+    try {
+      const cmd = argv();
+      for (let i = 0; i < (QUICK ? 3 : 9); i++) {
+        const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000 });
+        if (r.status !== 0) { problem = (r.stderr || r.error?.message || '').split('\n')[0]; break; }
+        times.push(Number(r.stdout.trim()));
+      }
+    } catch (e) {
+      problem = (e as Error).message.split('\n')[0];
+    }
+    const ms = times.length ? median(times) : NaN;
+    rows.push([name, times.length ? `${ms.toFixed(2)} ms` : `did not run: ${problem}`, times.map((t) => t.toFixed(1)).join(', ')]);
+    if (times.length) targets.push({ target: `first decision ≤ 20 ms after the bytes are in hand (${name})`, measured: `${ms.toFixed(2)} ms`, met: ms <= 20 });
+  }
+  const gz = Number(sizes[0][2].replace(/[^0-9]/g, ''));
+  targets.push({ target: 'ringroute.wasm ≤ 32 KB gzip', measured: sizes[0][2], met: gz <= 32 * 1024 });
+  const t1: Table = {
+    title: '7. module size and start-up',
+    intro: 'Sizes of the two release builds (gzip -9). Start-up: a fresh process of each runtime runs bench/startup-probe.mjs, ' +
+      'timing from the module bytes in hand to the first decision (compile, instantiate, load the miniRIB of the ' +
+      '`spill-half-of-ring-one` scenario, route once) through the flat ABI; median of the runs.',
+    head: ['module', 'raw', 'gzip'],
+    rows: sizes,
+  };
+  const t2: Table = { title: '7b. bytes to first decision', head: ['runtime', 'median', 'runs (ms)'], rows };
+  tables.push(t1, t2);
+  console.log(md(t1));
+  console.log(md(t2));
+}
+
 // ── main ──────────────────────────────────────────────────────────────────────
 const set = await loadCores();
 const coreNames = (Object.keys(set.make) as CoreName[]);
 notes.push(...set.notes);
 if (!set.make.wasm) notes.push('the WASM core was not available: only the TS core was measured; every WASM figure and ratio is missing');
 if (process.execPath.includes('node_modules')) {
-  notes.push(`ran on ${process.version} from ${process.execPath}, not the system Node: npm scripts put node_modules/.bin first in PATH, ` +
-    'and the node22/node24 devDependencies link a `node` there');
+  notes.push(`ran on ${process.version} from ${process.execPath}, not the system Node (a node_modules/.bin/node first in PATH?)`);
 }
 if (QUICK) notes.push('quick run: short benchmark.js samples and smaller big cases (shards, load); not for comparison');
 console.log(`ringroute bench: cores ${coreNames.join(', ')}${set.notes.length ? ` (${set.notes.join('; ')})` : ''}; ${QUICK ? 'quick' : 'full'} run${ONLY ? `, only ${ONLY}` : ''}`);
@@ -503,6 +560,7 @@ if (enabled('batch')) groupBatch(set);
 families.clear();
 if (enabled('peers')) groupPeers(set);
 if (enabled('load')) groupLoad(set);
+if (enabled('startup')) await groupStartup();
 
 const seconds = (performance.now() - started) / 1000;
 const tt = targetsTable(targets);

@@ -32,14 +32,18 @@ function binaryOf(pkg, version, candidates) {
   return found.get(pkg);
 }
 const denoVersion = versionOf('deno'), bunVersion = versionOf('bun');
+/** The Deno and Bun binaries (for the benchmarks' start-up probe too). */
+export const denoBinary = () => binaryOf('deno', denoVersion, ['@deno/linux-x64-glibc/deno', 'deno/deno']);
+export const bunBinary = () => binaryOf('bun', bunVersion, ['@oven/bun-linux-x64/bin/bun', 'bun/bin/bun.exe']);
+export { denoVersion, bunVersion };
 // Deno: read access to the repository (runners, dist/, build/) and the fixture folder only
 const deno = (dir, file) => [
-  binaryOf('deno', denoVersion, ['@deno/linux-x64-glibc/deno', 'deno/deno']),
+  denoBinary(),
   'run', '--no-prompt', '--no-lock', `--allow-read=${root},${dir}`, `${root}host/deno/${file}`, dir,
 ];
 // Bun: the platform package's binary, else the copy bun's package ships (what its postinstall links)
 const bun = (dir, file) => [
-  binaryOf('bun', bunVersion, ['@oven/bun-linux-x64/bin/bun', 'bun/bin/bun.exe']),
+  bunBinary(),
   '--no-install', `${root}host/bun/${file}`, dir,
 ];
 

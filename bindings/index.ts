@@ -1,5 +1,11 @@
-// ringroute: the public API.
-export { createRouter, createRouterSync, Router } from './router.js';
+// ringroute: the public API, for Node, Deno and Bun (the module is read from build/ on disk).
+// Browsers, Web Workers, workerd and bundlers get bindings/index.web.ts (package.json `exports`).
+import { loadWasmModule, loadWasmModuleSync } from './load-node.js';
+import { routerFactory } from './router.js';
+
+/** Creates a router (`core: 'wasm'` by default); the module is compiled on first use, once. */
+export const { createRouter, createRouterSync } = routerFactory(() => loadWasmModule(), () => loadWasmModuleSync());
+export { Router } from './router.js';
 export type { CoreKind, Decision, RouteRequest, RouterOptions } from './router.js';
 export type { Core } from './core.js';
 export { createTsCore } from './ts-core/core.js';

@@ -10,7 +10,6 @@ import { ROUTE_HAS_KEY, ROUTE_PRIMARY, SEED_KEY } from './layout.js';
 import type { ClientModel, RibModel } from './model.js';
 import { createTsCore } from './ts-core/core.js';
 import { xxh32String } from './ts-core/hash.js';
-import { loadWasmModule, loadWasmModuleSync } from './load-node.js';
 import { createWasmCore } from './wasm-core.js';
 
 export type CoreKind = 'wasm' | 'ts';
@@ -193,16 +192,28 @@ function checkCore(opts: RouterOptions): CoreKind {
   return kind;
 }
 
-/** Creates a router; compiles ringroute.wasm on first use (once per process). */
-export async function createRouter(opts: RouterOptions): Promise<Router> {
-  const kind = checkCore(opts);
-  const core = kind === 'ts' ? createTsCore() : createWasmCore(opts.wasmModule ?? await loadWasmModule());
-  return makeRouter(core, opts);
-}
-
-/** createRouter without a promise (Node: reads and compiles the module synchronously). */
-export function createRouterSync(opts: RouterOptions): Router {
-  const kind = checkCore(opts);
-  const core = kind === 'ts' ? createTsCore() : createWasmCore(opts.wasmModule ?? loadWasmModuleSync());
-  return makeRouter(core, opts);
+/**
+ * createRouter and createRouterSync over a way of getting the module: each entry point of the
+ * package passes its runtime's loader (bindings/index.ts: from disk; bindings/index.web.ts: fetch
+ * or the embedded copy). The module is compiled once and kept; each router is its own instance.
+ */
+export function routerFactory(load: () => Promise<WebAssembly.Module>, loadSync: () => WebAssembly.Module): {
+  createRouter(opts: RouterOptions): Promise<Router>;
+  createRouterSync(opts: RouterOptions): Router;
+} {
+  let compiled: WebAssembly.Module | null = null;
+  return {
+    async createRouter(opts: RouterOptions): Promise<Router> {
+      const kind = checkCore(opts);
+      if (kind === 'ts') return makeRouter(createTsCore(), opts);
+      const mod = opts.wasmModule ?? (compiled ??= await load());
+      return makeRouter(createWasmCore(mod), opts);
+    },
+    createRouterSync(opts: RouterOptions): Router {
+      const kind = checkCore(opts);
+      if (kind === 'ts') return makeRouter(createTsCore(), opts);
+      const mod = opts.wasmModule ?? (compiled ??= loadSync());
+      return makeRouter(createWasmCore(mod), opts);
+    },
+  };
 }

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RingrouteError, RouteError } from '../dist/bindings/errors.js';
 import type { RibModel } from '../dist/bindings/model.js';
-import { Router, createRouter, createRouterSync } from '../dist/bindings/router.js';
+import { createRouter, createRouterSync } from '../dist/bindings/index.js';
+import { Router } from '../dist/bindings/router.js';
 import { CORES } from './cores.js';
 
 const sample = JSON.parse(readFileSync('examples/sample-rib.json', 'utf8'));

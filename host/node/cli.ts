@@ -8,7 +8,8 @@ import { runScenario, type Scenario, type ScenarioResult } from '../../bindings/
 import { encodeMiniRib } from '../../bindings/encoder.js';
 import { RingrouteError } from '../../bindings/errors.js';
 import type { ClientModel, RibModel } from '../../bindings/model.js';
-import { createRouterSync, type CoreKind } from '../../bindings/router.js';
+import { createRouterSync } from '../../bindings/index.js';
+import type { CoreKind } from '../../bindings/router.js';
 import { createTsCore } from '../../bindings/ts-core/core.js';
 import { readMiniRib } from '../../bindings/ts-core/minirib.js';
 import { loadWasmModuleSync } from '../../bindings/load-node.js';

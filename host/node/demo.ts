@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { ClientModel, RibModel } from '../../bindings/model.js';
 import { DEFAULT_RINGS_US } from '../../bindings/model.js';
-import { type CoreKind, type Decision, createRouterSync } from '../../bindings/router.js';
+import { createRouterSync } from '../../bindings/index.js';
+import type { CoreKind, Decision } from '../../bindings/router.js';
 import { Rng } from '../../bindings/ts-core/rng.js';
 
 export interface DemoOptions { requests: number; core: CoreKind }

@@ -81,4 +81,38 @@ export const RUNTIMES = [
       return ['python3', `${root}host/wasi/python/runner.py`, dir];
     },
   },
+  {
+    // workerd (devDependency `workerd`): host/workerd/runner.mjs serves host/workerd/worker.js
+    // (config: host/workerd/config.capnp) on 127.0.0.1 and posts each fixture to it. The binary is
+    // the platform package's (npm may not run workerd's install script); its --version prints the
+    // build date that the package version carries (1.20261117.1 → 2026-11-17).
+    name: `workerd ${versionOf('workerd') ?? '1.x'} (Worker, flat ABI)`,
+    prepare: (dir) => {
+      const version = versionOf('workerd');
+      if (!version) throw new Error('workerd is not installed (npm i -D workerd)');
+      const candidates = [`@cloudflare/workerd-${process.platform}-${process.arch === 'arm64' ? 'arm64' : '64'}/bin/workerd`, 'workerd/bin/workerd'];
+      const bin = candidates.map((c) => `${root}node_modules/${c}`).find((b) => {
+        if (!existsSync(b)) return false;
+        const r = spawnSync(b, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+        return r.status === 0 && r.stdout.replaceAll('-', '').includes(version.split('.')[1]);
+      });
+      if (!bin) throw new Error(`no runnable workerd ${version} binary in node_modules: tried ${candidates.join(', ')}`);
+      return [process.execPath, `${root}host/workerd/runner.mjs`, dir, bin];
+    },
+  },
+  // Chromium (Debian's /usr/bin/chromium, driven by the devDependency `playwright-core`):
+  // host/browser/runner.mjs serves host/browser/, the .wasm and the fixtures on 127.0.0.1 and runs
+  // the flat-ABI loop on a page, or (--worker) in a dedicated module Web Worker the page starts.
+  // The rows' names carry the version that `chromium --version` prints ("Chromium 156.0.8078.79 …").
+  ...((chromiumVersion) => ['page', 'Web Worker'].map((where) => ({
+    name: `chromium ${chromiumVersion ?? '1xx'} (${where}, flat ABI)`,
+    prepare: (dir) => {
+      if (!existsSync('/usr/bin/chromium')) throw new Error('/usr/bin/chromium is missing (apt-get install -y chromium)');
+      if (!chromiumVersion) throw new Error('/usr/bin/chromium --version failed');
+      if (!versionOf('playwright-core')) throw new Error('playwright-core is not installed (npm i -D playwright-core)');
+      return [process.execPath, `${root}host/browser/runner.mjs`, ...(where === 'page' ? [] : ['--worker']), dir];
+    },
+  })))(existsSync('/usr/bin/chromium')
+    ? /Chromium ([\d.]+)/.exec(spawnSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '')?.[1] ?? null
+    : null),
 ];

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// The workerd runner (spec/runtimes.md): serves host/workerd/worker.js with the real workerd
+// binary on 127.0.0.1:<free port>, posts every conformance fixture to it (each decided on a fresh
+// instance inside the Worker) and prints one line per fixture, as host/node/fixture-runner.mjs
+// does. It then checks PUT /rib + POST /route once against Node's own instance of the module.
+// Only fixture lines go to stdout; workerd's output and diagnostics go to stderr. workerd is
+// always stopped (its whole process group), also on a time limit or a signal.
+//   node host/workerd/runner.mjs <fixtures-dir> [path/to/workerd]
+// Env: RINGROUTE_WORKERD_TIMEOUT_MS (whole run, default 300000).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const WORKER = join(here, 'worker.js');
+const TEMPLATE = join(here, 'config.capnp');
+const WASM = join(root, 'build', 'ringroute.wasm');
+const TIME_LIMIT_MS = Number(process.env.RINGROUTE_WORKERD_TIMEOUT_MS ?? 300_000);
+
+/** The workerd binary: the platform package's (where npm puts it without install scripts), else workerd/bin. */
+export function workerdBinary() {
+  const arch = { x64: '64', arm64: 'arm64' }[process.arch] ?? process.arch;
+  const candidates = [
+    `node_modules/@cloudflare/workerd-${process.platform}-${arch}/bin/workerd`,
+    'node_modules/workerd/bin/workerd',
+  ];
+  const bin = candidates.map((c) => join(root, c)).find((b) => existsSync(b));
+  if (!bin) throw new Error(`no workerd binary in node_modules (npm i -D workerd): tried ${candidates.join(', ')}`);
+  return bin;
+}
+
+const log = (msg) => process.stderr.write(`[workerd runner] ${msg}\n`);
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = createServer();
+  s.once('error', reject);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ── workerd, started and always stopped ─────────────────────────────────────────
+let child = null, tmp = null;
+function killGroup(signal) {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    try { process.kill(-child.pid, signal); } catch { /* gone already */ }
+  }
+}
+async function stop() {
+  if (child) {
+    const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+    killGroup('SIGTERM');
+    if (await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]) === false) {
+      killGroup('SIGKILL');
+      await Promise.race([exited, sleep(2000)]);
+    }
+    child = null;
+  }
+  if (tmp) { rmSync(tmp, { recursive: true, force: true }); tmp = null; }
+}
+process.on('exit', () => killGroup('SIGKILL')); // last resort: synchronous
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { log(`${sig}: stopping workerd`); stop().finally(() => process.exit(1)); });
+}
+
+/** Writes the concrete config, starts workerd, waits until GET / answers. Returns the base URL. */
+async function start(bin) {
+  tmp = mkdtempSync(join(tmpdir(), 'ringroute-workerd-'));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // embed paths are resolved relative to the config file (absolute ones go through import paths)
+    const config = readFileSync(TEMPLATE, 'utf8')
+      .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
+      .replaceAll('@WORKER@', relative(tmp, WORKER))
+      .replaceAll('@WASM@', relative(tmp, WASM));
+    writeFileSync(join(tmp, 'config.capnp'), config);
+    child = spawn(bin, ['serve', join(tmp, 'config.capnp')], { cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk) => { process.stderr.write(chunk); output = (output + chunk).slice(-4000); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const spawnError = new Promise((r) => child.once('error', r));
+    const base = `http://127.0.0.1:${port}`;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      const err = await Promise.race([spawnError, sleep(0).then(() => null)]);
+      if (err) throw new Error(`cannot start ${bin}: ${err.message}`);
+      try {
+        const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
+        if (r.ok && (await r.text()).startsWith('ringroute')) {
+          log(`workerd pid ${child.pid} on ${base}, ready in ${(performance.now() - t0).toFixed(0)} ms`);
+          return base;
+        }
+      } catch { /* not listening yet */ }
+      await sleep(50);
+    }
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    await stop();
+    tmp = mkdtempSync(join(tmpdir(), 'ringroute-workerd-'));
+    if (exited && /address already in use|EADDRINUSE/i.test(output) && attempt < 3) { log(`port ${port} taken, retrying`); continue; }
+    throw new Error(`workerd ${exited ? 'exited' : 'did not answer within 30 s'}: ${output.trim().split('\n').slice(-5).join(' | ')}`);
+  }
+}
+
+async function post(url, body, method = 'POST') {
+  const r = await fetch(url, { method, body, signal: AbortSignal.timeout(30_000) });
+  return { status: r.status, text: await r.text() };
+}
+
+// ── the run ─────────────────────────────────────────────────────────────────────
+async function main() {
+  const [dir, bin = workerdBinary()] = process.argv.slice(2);
+  if (!dir) throw new Error('usage: node host/workerd/runner.mjs <fixtures-dir> [path/to/workerd]');
+  if (!existsSync(WASM)) throw new Error(`${WASM} is missing (npm run build)`);
+  const base = await start(bin);
+
+  const names = readdirSync(dir).filter((f) => f.endsWith('.run')).map((f) => f.slice(0, -4)).sort();
+  const t0 = performance.now();
+  for (const name of names) {
+    const ribFile = join(dir, `${name}.rib`);
+    if (!existsSync(ribFile)) { console.log(`${name}: skipped`); continue; }
+    const rib = readFileSync(ribFile), run = readFileSync(join(dir, `${name}.run`));
+    const r = await post(`${base}/fixture?rib=${rib.length}`, Buffer.concat([rib, run]));
+    if (r.status !== 200) throw new Error(`${name}: the worker answered ${r.status}: ${r.text.slice(0, 300)}`);
+    console.log(`${name}: ${r.text}`);
+  }
+  log(`${names.length} fixtures in ${(performance.now() - t0).toFixed(0)} ms`);
+
+  await sanityCheck(base, dir, names);
+}
+
+/**
+ * PUT /rib + POST /route once: the first fixture that loads, its first requests (no loads set,
+ * no tracking) decided by the Worker's module-level router and by a fresh instance in Node.
+ */
+async function sanityCheck(base, dir, names) {
+  const before = await post(`${base}/route?service=0`, undefined);
+  if (before.status !== 409) throw new Error(`POST /route before PUT /rib: expected 409, got ${before.status} ${before.text}`);
+  const mod = new WebAssembly.Module(readFileSync(WASM));
+  for (const name of names) {
+    const ribFile = join(dir, `${name}.rib`);
+    if (!existsSync(ribFile)) continue;
+    const rib = readFileSync(ribFile), run = readFileSync(join(dir, `${name}.run`));
+    const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
+    const flags = dv.getUint32(8, true), nLoads = dv.getUint32(12, true), nReq = dv.getUint32(16, true);
+    if ((flags & 2) || nReq === 0) continue;
+    const x = new WebAssembly.Instance(mod, {}).exports;
+    const ptr = x.rr_alloc(rib.length);
+    new Uint8Array(x.memory.buffer).set(rib, ptr);
+    if (x.rr_load(ptr, rib.length) !== 0) continue;
+    const n = Math.min(nReq, 16), requests = [];
+    for (let q = 0, p = 20 + 8 * nLoads; q < n; q++, p += 12) {
+      const svc = dv.getInt32(p, true), f = dv.getUint32(p + 4, true), key = dv.getUint32(p + 8, true);
+      requests.push({ svc, f, key, d: x.rr_route(svc, f, key) });
+    }
+    if (!requests.some((r) => r.d >= 0)) continue; // want a fixture that picks servers
+    // one PUT only: the Worker's router keeps its RNG stream across loads
+    const put = await post(`${base}/rib`, rib, 'PUT');
+    if (put.status !== 200 || JSON.parse(put.text).loaded !== true) throw new Error(`PUT /rib (${name}): ${put.status} ${put.text}`);
+    for (const [q, { svc, f, key, d }] of requests.entries()) {
+      const want = JSON.stringify(d >= 0 ? { server: d } : { error: -d });
+      const got = await post(`${base}/route?service=${svc}&flags=${f}&keyHash=${key}`, undefined);
+      if (got.status !== 200 || got.text !== want) {
+        throw new Error(`POST /route (${name} #${q}): expected ${want}, got ${got.status} ${got.text}`);
+      }
+    }
+    log(`sanity: PUT /rib ${put.text} + ${n} × POST /route (${name}) agree with Node`);
+    return;
+  }
+  throw new Error('sanity: no fixture loads and picks a server');
+}
+
+const limit = setTimeout(() => {
+  log(`time limit of ${TIME_LIMIT_MS} ms reached: stopping workerd`);
+  stop().finally(() => process.exit(1));
+}, TIME_LIMIT_MS);
+limit.unref();
+
+let status = 0;
+try {
+  await main();
+} catch (e) {
+  log(`error: ${e.message}`);
+  status = 1;
+} finally {
+  await stop();
+}
+process.exit(status);

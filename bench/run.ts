@@ -3,7 +3,9 @@
 //   node dist/bench/run.js [--quick] [--only route|shards|rendezvous|batch|peers|load] [--out FILE]
 // A run without --only (re)writes bench/RESULTS.md in full; with --only it writes only with --out.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -17,11 +19,11 @@ import type { RibModel } from '../bindings/model.js';
 import { xxh32String } from '../bindings/ts-core/hash.js';
 import { type CoreName, type CoreSet, loadCores } from './cores.js';
 import * as F from './fixtures.js';
-import { type Case, find, fmtNs, runCases, type RunOptions, sink } from './harness.js';
+import { type Case, consume, find, fmtNs, runCases, type RunOptions, sink } from './harness.js';
 import { makeConsistentHash, makeHashring, makeP2c, makeSkeleton, peerVersion, pointsPerServer } from './peers.js';
 import { coreTable, md, type Table, type TargetRow, targetsTable, writeResults, x } from './report.js';
 
-const GROUPS = ['route', 'shards', 'rendezvous', 'batch', 'peers', 'load', 'startup'] as const;
+const GROUPS = ['route', 'shards', 'rendezvous', 'batch', 'peers', 'load', 'startup', 'native'] as const;
 type Group = (typeof GROUPS)[number];
 
 // ── options ───────────────────────────────────────────────────────────────────
@@ -542,6 +544,70 @@ async function groupStartup(): Promise<void> {
   console.log(md(t2));
 }
 
+// ── 8. WASM in V8 vs the native (wasm2c) build ────────────────────────────────
+/**
+ * The same decisions through the same module, once in V8 (the SIMD and the scalar build through
+ * the flat ABI: core.route) and once compiled to native code by wasm2c + gcc
+ * (build/c/ringroute-c-bench, bounds-checked memory, no guard pages), timed the same way: one call
+ * per decision in a plain loop, mean over a fixed count, in the same run.
+ */
+function groupNative(set: CoreSet): void {
+  console.log('\n# 8. WASM in V8 vs native C (wasm2c), the same decisions');
+  const root = new URL('../../', import.meta.url);
+  const path = (p: string): string => new URL(p, root).pathname;
+  const make = spawnSync('make', ['-s', '-C', path('host/wasi/c')], { encoding: 'utf8' });
+  if (make.status !== 0) {
+    notes.push(`group 8 skipped: make -C host/wasi/c failed (${(make.stderr || make.error?.message || '').split('\n')[0]})`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ringroute-native-'));
+  const keys = F.keyHashes(1 << 16);
+  writeFileSync(join(dir, 'keys.u32'), new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength));
+  const cases: [string, RibModel, boolean][] = [
+    ['route · 1,000 servers, 4 rings, subset 20', F.rib([F.plainService('web', 1000, 20)]), false],
+    ['owners · 1,000 servers · replicas 3', F.rib([F.hashService('owners', 1000, 3)]), true],
+  ];
+  const iters = QUICK ? 200_000 : 3_000_000;
+  const rows: string[][] = [];
+  for (const [label, model, keyed] of cases) {
+    const buf = encodeMiniRib(model, F.CLIENT);
+    const ribFile = join(dir, 'case.bin');
+    writeFileSync(ribFile, buf);
+    const count = keyed ? Math.max(1, Math.floor(iters / 200)) : iters;
+    const timeJs = (who: CoreName): number => {
+      const make = set.make[who];
+      if (!make) return NaN;
+      const core = make();
+      core.load(buf);
+      const flags = keyed ? ROUTE_HAS_KEY : 0;
+      let acc = 0;
+      for (let i = 0; i < count / 10; i++) acc += core.route(0, flags, keys[i & 0xffff]);
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) acc += core.route(0, flags, keys[i & 0xffff]);
+      const ns = ((performance.now() - t0) * 1e6) / count;
+      consume(acc);
+      return ns;
+    };
+    const wasm = timeJs('wasm'), scalar = timeJs('wasm-scalar');
+    const c = spawnSync(path('build/c/ringroute-c-bench'), [ribFile, '0', String(count), ...(keyed ? [join(dir, 'keys.u32')] : [])], { encoding: 'utf8' });
+    const native = c.status === 0 ? Number(c.stdout.split(' ')[0]) : NaN;
+    rows.push([label, fmtNs(wasm), fmtNs(scalar), fmtNs(native), x(wasm / native), x(scalar / native)]);
+    targets.push({ target: `WASM in V8 ÷ native C ≤ 2×, ${label}`, measured: `${x(wasm / native)} (V8 ${fmtNs(wasm)}, C ${fmtNs(native)})`, met: Number.isFinite(wasm / native) ? wasm / native <= 2 : null });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const t: Table = {
+    title: '8. WASM in V8 vs native C (wasm2c)',
+    intro: 'The same module and decisions: in V8 through the flat ABI (core.route per decision), and compiled to C by wasm2c ' +
+      '(Debian wabt 1.0.32, the scalar build: it rejects v128) and gcc -O2 -ffp-contract=off, with bounds-checked memory ' +
+      '(no guard pages or signal handler: host/wasi/c/ringroute.h), called per decision from a C loop (build/c/ringroute-c-bench). ' +
+      `Mean over ${n(iters)} decisions (key-rendezvous: ${n(Math.max(1, Math.floor(iters / 200)))}), same run. Loads all 0.`,
+    head: ['case', 'wasm (v128) in V8', 'wasm scalar in V8', 'native C (wasm2c)', 'v128 in V8 ÷ C', 'scalar in V8 ÷ C'],
+    rows,
+  };
+  tables.push(t);
+  console.log(md(t));
+}
+
 // ── main ──────────────────────────────────────────────────────────────────────
 const set = await loadCores();
 const coreNames = (Object.keys(set.make) as CoreName[]);
@@ -561,6 +627,7 @@ families.clear();
 if (enabled('peers')) groupPeers(set);
 if (enabled('load')) groupLoad(set);
 if (enabled('startup')) await groupStartup();
+if (enabled('native')) groupNative(set);
 
 const seconds = (performance.now() - started) / 1000;
 const tt = targetsTable(targets);

@@ -1,11 +1,15 @@
 // The page of host/browser/runner.mjs: runs the fixture loop on the page itself, or with
-// `?mode=worker` inside a dedicated module Web Worker. `window.__results` is a promise of
-// { lines, where } that the runner awaits.
+// `?mode=worker` inside a dedicated module Web Worker; with `&api=1` through the web entry (the
+// typed API, run-api.js) instead of the flat ABI (run-fixtures.js). `window.__results` is a
+// promise of { lines, where } that the runner awaits.
 import { runFixtures } from './run-fixtures.js';
+import { runFixturesApi } from './run-api.js';
 
 const wasmUrl = new URL('/build/ringroute.wasm', location.href).href;
 const fixturesUrl = new URL('/fixtures/', location.href).href;
-const mode = new URLSearchParams(location.search).get('mode') ?? 'page';
+const params = new URLSearchParams(location.search);
+const mode = params.get('mode') ?? 'page';
+const api = params.get('api') === '1';
 
 window.__results = mode === 'worker'
   ? new Promise((resolve, reject) => {
@@ -15,6 +19,6 @@ window.__results = mode === 'worker'
       if (data.error) reject(new Error(`worker: ${data.error}`)); else resolve(data);
     };
     worker.onerror = (e) => { worker.terminate(); reject(new Error(`worker: ${e.message ?? 'failed to start'}`)); };
-    worker.postMessage({ wasmUrl, fixturesUrl });
+    worker.postMessage({ wasmUrl, fixturesUrl, api });
   })
-  : runFixtures(wasmUrl, fixturesUrl).then((lines) => ({ lines, where: 'Window' }));
+  : (api ? runFixturesApi : runFixtures)(wasmUrl, fixturesUrl).then((lines) => ({ lines, where: 'Window' }));

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The Chromium runner of spec/runtimes.md: the flat-ABI fixture loop (run-fixtures.js) run by a
 // headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), on a page or, with
-// --worker, inside a dedicated Web Worker started by the page. Serves host/browser/, the .wasm and
-// the fixture folder from a static HTTP server on 127.0.0.1 (a free port), prints one line per
-// fixture, and always closes the browser and the server (and kills any Chromium process left).
-//   node host/browser/runner.mjs [--worker] <fixtures-dir> [path/to/ringroute.wasm]
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// --worker, inside a dedicated Web Worker started by the page; with --api, the same contract through
+// the project's web entry (run-api.js: dist/bindings/index.web.js, init(url) + createWasmCore).
+// Serves host/browser/, dist/bindings/ (read-only, .js only), the .wasm and the fixture folder from
+// a static HTTP server on 127.0.0.1 (a free port), prints one line per fixture, and always closes
+// the browser and the server (and kills any Chromium process left).
+//   node host/browser/runner.mjs [--worker] [--api] <fixtures-dir> [path/to/ringroute.wasm]
+// --api needs `npm run build` (dist/).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -16,13 +19,17 @@ const LIMIT_MS = 120_000;
 
 const args = process.argv.slice(2);
 const worker = args.includes('--worker');
-const [dir, wasmPath = fileURLToPath(new URL('../../build/ringroute.wasm', import.meta.url))] = args.filter((a) => a !== '--worker');
-if (!dir) { console.error('usage: runner.mjs [--worker] <fixtures-dir> [ringroute.wasm]'); process.exit(2); }
+const api = args.includes('--api');
+const [dir, wasmPath = fileURLToPath(new URL('../../build/ringroute.wasm', import.meta.url))] = args.filter((a) => a !== '--worker' && a !== '--api');
+if (!dir) { console.error('usage: runner.mjs [--worker] [--api] <fixtures-dir> [ringroute.wasm]'); process.exit(2); }
 const here = fileURLToPath(new URL('.', import.meta.url));
+const distBindings = fileURLToPath(new URL('../../dist/bindings/', import.meta.url)); // ends with '/'
+let distServed = 0; // --api: how many dist/bindings modules the browser fetched
 
-// ── the static server: /host/browser/<file>, /build/ringroute.wasm, /fixtures/ and /fixtures/<file>
+// ── the static server: /host/browser/<file>, /dist/bindings/<path>.js, /build/ringroute.wasm,
+// /fixtures/ and /fixtures/<file>
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
-const pages = new Set(['page.html', 'page.js', 'worker.js', 'run-fixtures.js']);
+const pages = new Set(['page.html', 'page.js', 'worker.js', 'run-fixtures.js', 'run-api.js']);
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const send = (status, body, type = 'application/octet-stream') => {
@@ -38,6 +45,15 @@ const server = createServer((req, res) => {
     if (path.startsWith('/fixtures/')) {
       const f = path.slice('/fixtures/'.length);
       if (f === basename(f) && /\.(run|rib)$/.test(f) && existsSync(join(dir, f))) return send(200, readFileSync(join(dir, f)));
+    }
+    if (path.startsWith('/dist/bindings/') && path.endsWith('.js')) {
+      // the web entry's modules (GET only; nothing outside dist/bindings/, no .map or .d.ts)
+      const f = normalize(join(distBindings, path.slice('/dist/bindings/'.length)));
+      if (req.method === 'GET' && f.startsWith(distBindings) && !f.slice(distBindings.length).split(sep).includes('..')
+        && existsSync(f) && statSync(f).isFile()) {
+        distServed++;
+        return send(200, readFileSync(f), 'application/javascript; charset=utf-8');
+      }
     }
     if (path.startsWith('/host/browser/')) {
       const f = path.slice('/host/browser/'.length);
@@ -71,6 +87,7 @@ try {
     throw new Error('playwright-core is not installed (npm i -D playwright-core)');
   });
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
+  if (api && !existsSync(join(distBindings, 'index.web.js'))) throw new Error('dist/bindings/index.web.js is missing (npm run build)');
   const deadline = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${LIMIT_MS / 1000} s`)), LIMIT_MS); });
   const run = async () => {
     await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
@@ -86,12 +103,14 @@ try {
     const page = browser.pages()[0] ?? await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${origin}/host/browser/page.html${worker ? '?mode=worker' : ''}`);
+    const query = new URLSearchParams({ ...(worker ? { mode: 'worker' } : {}), ...(api ? { api: '1' } : {}) }).toString();
+    await page.goto(`${origin}/host/browser/page.html${query ? `?${query}` : ''}`);
     await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 30_000 })
       .catch(() => { throw new Error(`page did not start: ${errors.join('; ') || 'no window.__results'}`); });
     const { lines, where } = await page.evaluate(() => window.__results);
     const expected = worker ? 'DedicatedWorkerGlobalScope' : 'Window';
     if (where !== expected) throw new Error(`ran in ${where}, not in ${expected}`);
+    if (api && distServed === 0) throw new Error('--api: the browser fetched nothing from /dist/bindings/');
     for (const line of lines) console.log(line);
   };
   await Promise.race([run(), deadline]);

@@ -1,10 +1,12 @@
 // The Web Worker mode of host/browser/runner.mjs: runs the fixture loop inside a dedicated module
-// worker and posts { lines } or { error } back to the page (page.js).
+// worker (through the flat ABI, or with `api` through the web entry) and posts { lines } or
+// { error } back to the page (page.js).
 import { runFixtures } from './run-fixtures.js';
+import { runFixturesApi } from './run-api.js';
 
-self.onmessage = async ({ data: { wasmUrl, fixturesUrl } }) => {
+self.onmessage = async ({ data: { wasmUrl, fixturesUrl, api } }) => {
   try {
-    self.postMessage({ lines: await runFixtures(wasmUrl, fixturesUrl), where: self.constructor.name });
+    self.postMessage({ lines: await (api ? runFixturesApi : runFixtures)(wasmUrl, fixturesUrl), where: self.constructor.name });
   } catch (e) {
     self.postMessage({ error: String(e?.stack ?? e) });
   }

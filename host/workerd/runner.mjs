@@ -5,7 +5,10 @@
 // does. It then checks PUT /rib + POST /route once against Node's own instance of the module.
 // Only fixture lines go to stdout; workerd's output and diagnostics go to stderr. workerd is
 // always stopped (its whole process group), also on a time limit or a signal.
-//   node host/workerd/runner.mjs <fixtures-dir> [path/to/workerd]
+// With --api it serves host/workerd/api-worker.js instead (config: api-config.capnp), which answers
+// the same requests through the project's web entry (dist/bindings/index.web.js, whose whole import
+// graph this runner declares as ES modules; needs `npm run build`) rather than the flat ABI.
+//   node host/workerd/runner.mjs [--api] <fixtures-dir> [path/to/workerd]
 // Env: RINGROUTE_WORKERD_TIMEOUT_MS (whole run, default 300000).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,9 +19,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const WORKER = join(here, 'worker.js');
-const TEMPLATE = join(here, 'config.capnp');
+const API = process.argv.includes('--api');
+const WORKER = join(here, API ? 'api-worker.js' : 'worker.js');
+const TEMPLATE = join(here, API ? 'api-config.capnp' : 'config.capnp');
 const WASM = join(root, 'build', 'ringroute.wasm');
+const WEB_ENTRY = join(root, 'dist', 'bindings', 'index.web.js');
 const TIME_LIMIT_MS = Number(process.env.RINGROUTE_WORKERD_TIMEOUT_MS ?? 300_000);
 
 /** The workerd binary: the platform package's (where npm puts it without install scripts), else workerd/bin. */
@@ -41,6 +46,37 @@ const freePort = () => new Promise((resolve, reject) => {
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The files of `entry`'s static import graph (itself first): every `import … from './x.js'`,
+ * `export … from './x.js'` and `import './x.js'`. Only relative specifiers are allowed (workerd
+ * resolves them among the declared modules); anything else is an error.
+ */
+function importGraph(entry) {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/^\s*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) {
+      if (!/^\.\.?\//.test(m[1])) throw new Error(`${relative(root, file)} imports ${m[1]}: not a relative module`);
+      visit(join(dirname(file), m[1]));
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
+
+/** The @MODULES@ lines of api-config.capnp (embed paths relative to the config's folder `at`). */
+function apiModules(at) {
+  if (!existsSync(WEB_ENTRY)) throw new Error(`${WEB_ENTRY} is missing (npm run build)`);
+  const name = (file) => relative(root, file).split('\\').join('/');
+  return [
+    `    (name = "${name(WORKER)}", esModule = embed "${relative(at, WORKER)}"),`,
+    `    (name = "${name(join(here, 'ringroute.wasm'))}", wasm = embed "${relative(at, WASM)}"),`,
+    ...importGraph(WEB_ENTRY).map((f) => `    (name = "${name(f)}", esModule = embed "${relative(at, f)}"),`),
+  ].join('\n');
+}
 
 // ── workerd, started and always stopped ─────────────────────────────────────────
 let child = null, tmp = null;
@@ -75,7 +111,8 @@ async function start(bin) {
     const config = readFileSync(TEMPLATE, 'utf8')
       .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
       .replaceAll('@WORKER@', relative(tmp, WORKER))
-      .replaceAll('@WASM@', relative(tmp, WASM));
+      .replaceAll('@WASM@', relative(tmp, WASM))
+      .replace(/^@MODULES@$/m, () => (API ? apiModules(tmp) : '')); // the line of its own, not the comment's
     writeFileSync(join(tmp, 'config.capnp'), config);
     child = spawn(bin, ['serve', join(tmp, 'config.capnp')], { cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -91,7 +128,8 @@ async function start(bin) {
       if (err) throw new Error(`cannot start ${bin}: ${err.message}`);
       try {
         const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
-        if (r.ok && (await r.text()).startsWith('ringroute')) {
+        const hello = r.ok ? await r.text() : '';
+        if (hello.startsWith('ringroute') && hello.includes('(TS API)') === API) {
           log(`workerd pid ${child.pid} on ${base}, ready in ${(performance.now() - t0).toFixed(0)} ms`);
           return base;
         }
@@ -113,8 +151,8 @@ async function post(url, body, method = 'POST') {
 
 // ── the run ─────────────────────────────────────────────────────────────────────
 async function main() {
-  const [dir, bin = workerdBinary()] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: node host/workerd/runner.mjs <fixtures-dir> [path/to/workerd]');
+  const [dir, bin = workerdBinary()] = process.argv.slice(2).filter((a) => a !== '--api');
+  if (!dir) throw new Error('usage: node host/workerd/runner.mjs [--api] <fixtures-dir> [path/to/workerd]');
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing (npm run build)`);
   const base = await start(bin);
 

@@ -115,4 +115,31 @@ export const RUNTIMES = [
   })))(existsSync('/usr/bin/chromium')
     ? /Chromium ([\d.]+)/.exec(spawnSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '')?.[1] ?? null
     : null),
+  // The standalone WASI command (build/ringroute.wasi.wasm, assembly/wasi.ts: imports
+  // wasi_snapshot_preview1 only): host/wasi/command/runner.mjs runs it in process under node:wasi,
+  // one WASI + instance per fixture, the fixture on stdin, the payload line on stdout. Bun runs the
+  // same script through its own node:wasi (streams passed as callbacks, see the runner).
+  ...[['node', 'WASI command (node:wasi)'], ['bun', `WASI command (bun ${bunVersion ?? '1.x'} node:wasi)`]].map(([rt, name]) => ({
+    name,
+    prepare: (dir) => {
+      if (!existsSync(`${root}build/ringroute.wasi.wasm`)) throw new Error('build/ringroute.wasi.wasm is missing (npm run build)');
+      const runner = `${root}host/wasi/command/runner.mjs`;
+      return rt === 'node' ? [process.execPath, '--no-warnings', runner, dir] : [bunBinary(), '--no-install', runner, dir];
+    },
+  })),
+  // Chromium and workerd through the project's web entry (the typed API: dist/bindings/index.web.js,
+  // init() then createWasmCore() per fixture, the contract through the Core's methods) instead of
+  // the flat ABI: the runners above with --api (host/browser/run-api.js, host/workerd/api-worker.js
+  // + api-config.capnp). Each row takes its flat-ABI twin's checks, binary and name's version.
+  ...[['page', 'page, TS API'], ['Web Worker', 'Web Worker, TS API'], ['Worker', 'Worker, TS API']].map(([flat, where]) => {
+    const twin = () => RUNTIMES.find((r) => r.name.endsWith(`(${flat}, flat ABI)`));
+    return {
+      get name() { return twin().name.replace(`(${flat}, flat ABI)`, `(${where})`); }, // RUNTIMES exists once read
+      prepare: (dir) => {
+        if (!existsSync(`${root}dist/bindings/index.web.js`)) throw new Error('dist/bindings/index.web.js is missing (npm run build)');
+        const cmd = twin().prepare(dir); // [node, runner.mjs, ...flags, dir, ...]
+        return [cmd[0], cmd[1], '--api', ...cmd.slice(2)];
+      },
+    };
+  }),
 ];

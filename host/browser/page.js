@@ -1,9 +1,9 @@
 // The page of host/browser/runner.mjs: runs the fixture loop on the page itself, or with
 // `?mode=worker` inside a dedicated module Web Worker; with `&api=1` through the web entry (the
-// typed API, run-api.js) instead of the flat ABI (run-fixtures.js). `window.__results` is a
+// typed API, runFixturesApi) instead of the flat ABI (runFixtures), both in run-fixtures.js. `window.__results` is a
 // promise of { lines, where } that the runner awaits.
-import { runFixtures } from './run-fixtures.js';
-import { runFixturesApi } from './run-api.js';
+import { runFixtures, runFixturesApi } from './run-fixtures.js';
+
 
 const wasmUrl = new URL('/build/ringroute.wasm', location.href).href;
 const fixturesUrl = new URL('/fixtures/', location.href).href;

@@ -1,15 +1,18 @@
-// The flat-ABI fixture loop of spec/runtimes.md for a browser (a page or a Web Worker): the same
-// steps as host/node/fixture-runner.mjs, over HTTP instead of the file system. Served by
+// The fixture loops of spec/runtimes.md for a browser (a page or a Web Worker): the shared loop of
+// host/fixture-loop.js, with the fixtures fetched over HTTP instead of read from disk. Served by
 // host/browser/runner.mjs, which also serves `<base>/fixtures/` (a JSON list of the folder's file
-// names) and `<base>/fixtures/<file>`. Returns the lines the runner prints.
-export async function runFixtures(wasmUrl, fixturesUrl) {
-  const get = async (url) => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${(await r.text()).slice(0, 200)}`);
-    return r;
-  };
-  const bytes = async (url) => new Uint8Array(await (await get(url)).arrayBuffer());
-  const module = await WebAssembly.compileStreaming(get(wasmUrl)); // compile once, one instance per fixture
+// names) and `<base>/fixtures/<file>`. Each returns the lines the runner prints.
+import { fixtureCore, fixtureFlatAbi } from '/host/fixture-loop.js';
+
+const get = async (url) => {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${(await r.text()).slice(0, 200)}`);
+  return r;
+};
+const bytes = async (url) => new Uint8Array(await (await get(url)).arrayBuffer());
+
+/** `N: <answer(rib, run)>` for every fixture of the folder (`N: skipped` without a miniRIB). */
+async function eachFixture(fixturesUrl, answer) {
   const files = await (await get(fixturesUrl)).json();
   const names = new Set(files);
   const lines = [];
@@ -17,27 +20,25 @@ export async function runFixtures(wasmUrl, fixturesUrl) {
     const name = file.slice(0, -4);
     if (!names.has(`${name}.rib`)) { lines.push(`${name}: skipped`); continue; }
     const [rib, run] = await Promise.all([bytes(`${fixturesUrl}${encodeURIComponent(name)}.rib`), bytes(`${fixturesUrl}${encodeURIComponent(file)}`)]);
-    const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
-    const flags = dv.getUint32(8, true), nLoads = dv.getUint32(12, true), nReq = dv.getUint32(16, true);
-    const x = (await WebAssembly.instantiate(module, {})).exports; // one instance = one router
-    const ptr = x.rr_alloc(rib.length);
-    new Uint8Array(x.memory.buffer).set(rib, ptr);
-    const code = x.rr_load(ptr, rib.length);
-    if (flags & 2) { lines.push(`${name}: ${code === 0 ? 'loaded' : `refused ${code}`}`); continue; }
-    if (code !== 0) { lines.push(`${name}: refused ${code}`); continue; }
-    let loads = new Float64Array(x.memory.buffer, x.rr_loads(), nLoads);
-    for (let i = 0; i < nLoads; i++) loads[i] = dv.getFloat64(20 + 8 * i, true);
-    const out = [];
-    for (let q = 0, p = 20 + 8 * nLoads; q < nReq; q++, p += 12) {
-      const svc = dv.getInt32(p, true);
-      const d = x.rr_route(svc, dv.getUint32(p + 4, true), dv.getUint32(p + 8, true));
-      out.push(d);
-      if ((flags & 1) && d >= 0) {
-        loads = new Float64Array(x.memory.buffer, x.rr_loads(), x.rr_server_first(svc) + d + 1);
-        loads[x.rr_server_first(svc) + d] += 1;
-      }
-    }
-    lines.push(`${name}: ${out.join(' ')}`);
+    lines.push(`${name}: ${answer(rib, run)}`);
   }
   return lines;
+}
+
+/** Through the flat ABI: the module compiled once while it streams, one instance per fixture. */
+export async function runFixtures(wasmUrl, fixturesUrl) {
+  const module = await WebAssembly.compileStreaming(get(wasmUrl));
+  return eachFixture(fixturesUrl, (rib, run) => fixtureFlatAbi(module, rib, run));
+}
+
+/**
+ * Through the project's web entry (the typed API): dist/bindings/index.web.js, served read-only by
+ * the runner under /dist/bindings/; init(wasmUrl) streams and compiles the module once, and each
+ * fixture gets a fresh createWasmCore(module).
+ */
+export async function runFixturesApi(wasmUrl, fixturesUrl) {
+  const { init, createWasmCore } = await import('/dist/bindings/index.web.js');
+  const module = await init(wasmUrl);
+  if (!(module instanceof WebAssembly.Module)) throw new Error('init() did not give a WebAssembly.Module');
+  return eachFixture(fixturesUrl, (rib, run) => fixtureCore(() => createWasmCore(module), rib, run));
 }

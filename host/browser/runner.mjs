@@ -2,7 +2,7 @@
 // The Chromium runner of spec/runtimes.md: the flat-ABI fixture loop (run-fixtures.js) run by a
 // headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), on a page or, with
 // --worker, inside a dedicated Web Worker started by the page; with --api, the same contract through
-// the project's web entry (run-api.js: dist/bindings/index.web.js, init(url) + createWasmCore).
+// the project's web entry (run-fixtures.js runFixturesApi: dist/bindings/index.web.js, init(url) + createWasmCore).
 // Serves host/browser/, dist/bindings/ (read-only, .js only), the .wasm and the fixture folder from
 // a static HTTP server on 127.0.0.1 (a free port), prints one line per fixture, and always closes
 // the browser and the server (and kills any Chromium process left).
@@ -26,10 +26,11 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const distBindings = fileURLToPath(new URL('../../dist/bindings/', import.meta.url)); // ends with '/'
 let distServed = 0; // --api: how many dist/bindings modules the browser fetched
 
-// ── the static server: /host/browser/<file>, /dist/bindings/<path>.js, /build/ringroute.wasm,
+// ── the static server: /host/browser/<file>, /host/fixture-loop.js, /dist/bindings/<path>.js, /build/ringroute.wasm,
 // /fixtures/ and /fixtures/<file>
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
-const pages = new Set(['page.html', 'page.js', 'worker.js', 'run-fixtures.js', 'run-api.js']);
+const pages = new Set(['page.html', 'page.js', 'worker.js', 'run-fixtures.js']);
+const sharedLoop = fileURLToPath(new URL('../fixture-loop.js', import.meta.url)); // /host/fixture-loop.js
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const send = (status, body, type = 'application/octet-stream') => {
@@ -55,6 +56,7 @@ const server = createServer((req, res) => {
         return send(200, readFileSync(f), 'application/javascript; charset=utf-8');
       }
     }
+    if (path === '/host/fixture-loop.js') return send(200, readFileSync(sharedLoop), types['.js']);
     if (path.startsWith('/host/browser/')) {
       const f = path.slice('/host/browser/'.length);
       if (pages.has(f)) return send(200, readFileSync(join(here, f)), types[f.slice(f.lastIndexOf('.'))]);

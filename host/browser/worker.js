@@ -1,8 +1,8 @@
 // The Web Worker mode of host/browser/runner.mjs: runs the fixture loop inside a dedicated module
 // worker (through the flat ABI, or with `api` through the web entry) and posts { lines } or
 // { error } back to the page (page.js).
-import { runFixtures } from './run-fixtures.js';
-import { runFixturesApi } from './run-api.js';
+import { runFixtures, runFixturesApi } from './run-fixtures.js';
+
 
 self.onmessage = async ({ data: { wasmUrl, fixturesUrl, api } }) => {
   try {

@@ -569,7 +569,9 @@ async function groupStartup(): Promise<void> {
     { name: `deno ${rt.denoVersion}`, cmd: () => [rt.denoBinary(), 'run', '--no-prompt', `--allow-read=${path('')}`, probe, wasm, rib] },
     { name: `bun ${rt.bunVersion}`, cmd: () => [rt.bunBinary(), probe, wasm, rib] },
     { name: `chromium ${chromiumVersion}`.trim() + ', page', batch: true, cmd: () => [process.execPath, path('host/browser/startup-runner.mjs'), wasm, rib] },
+    { name: `chromium ${chromiumVersion}`.trim() + ', Web Worker', batch: true, cmd: () => [process.execPath, path('host/browser/startup-runner.mjs'), '--worker', wasm, rib] },
     { name: WORKERD, batch: true, cmd: () => [process.execPath, path('host/workerd/startup-runner.mjs'), wasm, rib] },
+    { name: `WASI command (node:wasi, ${process.versions.node})`, cmd: () => [process.execPath, '--no-warnings', path('host/wasi/command/startup.mjs'), path('build/ringroute.wasi.wasm'), rib] },
     { name: `C, wasm2c 1.0.32 + gcc ${gccVersion}`, cmd: () => { make(); return [path('build/c/ringroute-c-startup'), rib]; } },
     { name: `python ${pyVersion}, ctypes over the C build`, cmd: () => { make(); return ['python3', path('host/wasi/python/startup.py'), rib]; } },
   ];

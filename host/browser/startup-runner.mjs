@@ -5,7 +5,7 @@
 // prints the page's measurement (startup.js: bytes in hand → compile + instantiate + load + first
 // route) in milliseconds, one line per page load. Always closes the browser and the server and
 // kills any Chromium process of this run left behind (the pattern of host/browser/runner.mjs).
-//   node host/browser/startup-runner.mjs <ringroute.wasm> <minirib.bin> [runs]
+//   node host/browser/startup-runner.mjs [--worker] <ringroute.wasm> <minirib.bin> [runs]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LIMIT_MS = 120_000;
-const [wasmPath, ribPath, runsArg = '9'] = process.argv.slice(2);
-if (!wasmPath || !ribPath) { console.error('usage: startup-runner.mjs <ringroute.wasm> <minirib.bin> [runs]'); process.exit(2); }
+const inWorker = process.argv.includes('--worker'); // measure in a module Web Worker the page starts
+const [wasmPath, ribPath, runsArg = '9'] = process.argv.slice(2).filter((a) => a !== '--worker');
+if (!wasmPath || !ribPath) { console.error('usage: startup-runner.mjs [--worker] <ringroute.wasm> <minirib.bin> [runs]'); process.exit(2); }
 const runs = Math.max(1, Number(runsArg) | 0);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const wasmBytes = readFileSync(wasmPath), ribBytes = readFileSync(ribPath);
@@ -55,7 +56,7 @@ try {
   const deadline = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${LIMIT_MS / 1000} s`)), LIMIT_MS); });
   const run = async () => {
     await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${server.address().port}/host/browser/startup.html`;
+    const url = `http://127.0.0.1:${server.address().port}/host/browser/startup.html${inWorker ? '?worker=1' : ''}`;
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -72,7 +73,8 @@ try {
       await page.waitForFunction(() => window.__startup !== undefined, null, { timeout: 30_000 })
         .catch(() => { throw new Error(`page did not start: ${errors.join('; ') || 'no window.__startup'}`); });
       const { ms, where } = await page.evaluate(() => window.__startup);
-      if (where !== 'Window') throw new Error(`ran in ${where}, not in Window`);
+      const want = inWorker ? 'DedicatedWorkerGlobalScope' : 'Window';
+      if (where !== want) throw new Error(`ran in ${where}, not in ${want}`);
       console.log(ms.toFixed(3));
       await page.close();
     }

@@ -2,10 +2,20 @@
 // Bun; browsers, Web Workers and workerd can import it too): no I/O and no runtime API here — a
 // runner reads the files its own way, calls one of these per fixture and prints `N: <answer>`.
 
+/** The request file's header (spec/runtimes.md), checked: a malformed file is an error, not an answer. */
+function header(run) {
+  const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
+  if (run.length < 20 || dv.getUint32(0, true) !== 0x51525252 /* "RRRQ" */ || dv.getUint32(4, true) !== 1) {
+    throw new Error('not a version 1 .run file');
+  }
+  const flags = dv.getUint32(8, true), nLoads = dv.getUint32(12, true), nReq = dv.getUint32(16, true);
+  if (run.length < 20 + 8 * nLoads + 12 * nReq) throw new Error('truncated .run file');
+  return { dv, flags, nLoads, nReq };
+}
+
 /** The answer for one fixture, through the module's flat ABI on a fresh instance. */
 export function fixtureFlatAbi(module, rib, run) {
-  const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
-  const flags = dv.getUint32(8, true), nLoads = dv.getUint32(12, true), nReq = dv.getUint32(16, true);
+  const { dv, flags, nLoads, nReq } = header(run);
   const x = new WebAssembly.Instance(module, {}).exports; // one instance = one router
   const ptr = x.rr_alloc(rib.length);
   new Uint8Array(x.memory.buffer).set(rib, ptr);
@@ -29,8 +39,7 @@ export function fixtureFlatAbi(module, rib, run) {
 
 /** The same through the project's typed core (bindings/core.ts): `makeCore()` gives a fresh one. */
 export function fixtureCore(makeCore, rib, run) {
-  const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
-  const flags = dv.getUint32(8, true), nLoads = dv.getUint32(12, true), nReq = dv.getUint32(16, true);
+  const { dv, flags, nLoads, nReq } = header(run);
   const core = makeCore(); // one core = one router
   let code = 0;
   try {

@@ -1,11 +1,16 @@
-# The workerd config of ringroute's Worker host (host/workerd/worker.js): a TEMPLATE.
-# host/workerd/runner.mjs writes a concrete copy into a temporary folder, replacing
+# The workerd config of ringroute's Worker hosts (host/workerd/worker.js: the flat ABI;
+# api-worker.js: the typed web entry): a TEMPLATE that host/workerd/runner.mjs writes a concrete
+# copy of into a temporary folder, replacing
 #   @ADDRESS@  the socket's address, loopback only (127.0.0.1:<free port>)
-#   @WORKER@   the path of worker.js
-#   @WASM@     the path of build/ringroute.wasm
-# workerd compiles no WebAssembly from bytes at run time: the module is declared here and the
-# worker imports it (`import mod from "./ringroute.wasm"` → a WebAssembly.Module).
-# By hand:  sed the three fields, then  workerd serve config.capnp
+#   @MODULES@  one line per module: the worker first (the main module), the .wasm, then every
+#              module of the worker's import graph (http.js, host/fixture-loop.js, and with
+#              api-worker.js the web entry's dist/bindings/*.js), each named by its repository
+#              path so that the relative imports resolve as they do on disk:
+#     (name = "host/workerd/worker.js", esModule = embed "<path>"),
+#     (name = "host/workerd/ringroute.wasm", wasm = embed "<path of build/ringroute.wasm>"),
+#     (name = "host/workerd/http.js", esModule = embed "<path>"), ...
+# workerd compiles no WebAssembly from bytes at run time: the .wasm is declared here and the
+# worker imports it as a WebAssembly.Module.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -15,8 +20,7 @@ const config :Workerd.Config = (
 
 const ringrouteWorker :Workerd.Worker = (
   modules = [
-    (name = "worker.js", esModule = embed "@WORKER@"),
-    (name = "ringroute.wasm", wasm = embed "@WASM@"),
+@MODULES@
   ],
   compatibilityDate = "2025-01-01",
 );

@@ -5,7 +5,7 @@
 // does. It then checks PUT /rib + POST /route once against Node's own instance of the module.
 // Only fixture lines go to stdout; workerd's output and diagnostics go to stderr. workerd is
 // always stopped (its whole process group), also on a time limit or a signal.
-// With --api it serves host/workerd/api-worker.js instead (config: api-config.capnp), which answers
+// With --api it serves host/workerd/api-worker.js instead (the same config.capnp template), which answers
 // the same requests through the project's web entry (dist/bindings/index.web.js, whose whole import
 // graph this runner declares as ES modules; needs `npm run build`) rather than the flat ABI.
 //   node host/workerd/runner.mjs [--api] <fixtures-dir> [path/to/workerd]
@@ -21,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const API = process.argv.includes('--api');
 const WORKER = join(here, API ? 'api-worker.js' : 'worker.js');
-const TEMPLATE = join(here, API ? 'api-config.capnp' : 'config.capnp');
+const TEMPLATE = join(here, 'config.capnp');
 const WASM = join(root, 'build', 'ringroute.wasm');
 const WEB_ENTRY = join(root, 'dist', 'bindings', 'index.web.js');
 const TIME_LIMIT_MS = Number(process.env.RINGROUTE_WORKERD_TIMEOUT_MS ?? 300_000);
@@ -49,8 +49,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The files of `entry`'s static import graph (itself first): every `import … from './x.js'`,
- * `export … from './x.js'` and `import './x.js'`. Only relative specifiers are allowed (workerd
- * resolves them among the declared modules); anything else is an error.
+ * `export … from './x.js'` and `import './x.js'`, but the .wasm (declared on its own). Only
+ * relative specifiers are allowed (workerd resolves them among the declared modules).
  */
 function importGraph(entry) {
   const seen = new Set();
@@ -60,21 +60,22 @@ function importGraph(entry) {
     const src = readFileSync(file, 'utf8');
     for (const m of src.matchAll(/^\s*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) {
       if (!/^\.\.?\//.test(m[1])) throw new Error(`${relative(root, file)} imports ${m[1]}: not a relative module`);
-      visit(join(dirname(file), m[1]));
+      if (!m[1].endsWith('.wasm')) visit(join(dirname(file), m[1]));
     }
   };
   visit(entry);
   return [...seen];
 }
 
-/** The @MODULES@ lines of api-config.capnp (embed paths relative to the config's folder `at`). */
-function apiModules(at) {
-  if (!existsSync(WEB_ENTRY)) throw new Error(`${WEB_ENTRY} is missing (npm run build)`);
+/** The @MODULES@ lines of config.capnp (embed paths relative to the config's folder `at`). */
+function modules(at) {
+  if (API && !existsSync(WEB_ENTRY)) throw new Error(`${WEB_ENTRY} is missing (npm run build)`);
   const name = (file) => relative(root, file).split('\\').join('/');
+  const [main, ...rest] = importGraph(WORKER);
   return [
-    `    (name = "${name(WORKER)}", esModule = embed "${relative(at, WORKER)}"),`,
+    `    (name = "${name(main)}", esModule = embed "${relative(at, main)}"),`,
     `    (name = "${name(join(here, 'ringroute.wasm'))}", wasm = embed "${relative(at, WASM)}"),`,
-    ...importGraph(WEB_ENTRY).map((f) => `    (name = "${name(f)}", esModule = embed "${relative(at, f)}"),`),
+    ...rest.map((f) => `    (name = "${name(f)}", esModule = embed "${relative(at, f)}"),`),
   ].join('\n');
 }
 
@@ -110,9 +111,7 @@ async function start(bin) {
     // embed paths are resolved relative to the config file (absolute ones go through import paths)
     const config = readFileSync(TEMPLATE, 'utf8')
       .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
-      .replaceAll('@WORKER@', relative(tmp, WORKER))
-      .replaceAll('@WASM@', relative(tmp, WASM))
-      .replace(/^@MODULES@$/m, () => (API ? apiModules(tmp) : '')); // the line of its own, not the comment's
+      .replace(/^@MODULES@$/m, () => modules(tmp)); // the line of its own, not the comment's
     writeFileSync(join(tmp, 'config.capnp'), config);
     child = spawn(bin, ['serve', join(tmp, 'config.capnp')], { cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

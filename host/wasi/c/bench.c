@@ -8,20 +8,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "readfile.h"
 #include "ringroute.h"
 
-static uint8_t *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 int main(int argc, char **argv) {
   if (argc < 4) {
@@ -29,14 +18,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t len = 0, klen = 0;
-  uint8_t *rib = slurp(argv[1], &len);
+  uint8_t *rib = rr_read_file(argv[1], &len);
   if (!rib) { perror(argv[1]); return 1; }
   int32_t svc = atoi(argv[2]);
   long iters = atol(argv[3]);
   uint32_t *keys = NULL;
   size_t nkeys = 0;
   if (argc > 4) {
-    keys = (uint32_t *)slurp(argv[4], &klen);
+    keys = (uint32_t *)rr_read_file(argv[4], &klen);
     if (!keys) { perror(argv[4]); return 1; }
     nkeys = klen / 4;
   }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readfile.h"
 #include "ringroute.h"
 
 int main(int argc, char **argv) {
@@ -12,18 +13,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: ringroute-c route <minirib.bin> <svc-index> [key-hash]\n");
     return 2;
   }
-  FILE *f = fopen(argv[2], "rb");
-  if (!f) { perror(argv[2]); return 2; }
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  rewind(f);
-  uint8_t *buf = malloc(len > 0 ? (size_t)len : 1);
-  if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) { fprintf(stderr, "cannot read %s\n", argv[2]); return 2; }
-  fclose(f);
+  size_t len = 0;
+  uint8_t *buf = rr_read_file(argv[2], &len);
+  if (!buf) { perror(argv[2]); return 2; }
 
   rr_router *r = rr_open();
   if (!r) { fprintf(stderr, "out of memory\n"); return 1; }
-  int code = rr_load_rib(r, buf, (size_t)len);
+  int code = rr_load_rib(r, buf, len);
   free(buf);
   if (code != 0) {
     uint32_t detail = rr_error_detail(r);

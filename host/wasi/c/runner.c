@@ -9,27 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readfile.h"
 #include "ringroute.h"
 
-static uint8_t *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t *buf = NULL;
-  size_t cap = 0, n = 0, got;
-  do {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 1 << 16;
-      uint8_t *b = realloc(buf, cap);
-      if (!b) { free(buf); fclose(f); return NULL; }
-      buf = b;
-    }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
-  } while (got > 0);
-  fclose(f);
-  *len = n;
-  return buf;
-}
 
 static uint32_t u32at(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static double f64at(const uint8_t *p) { double d; uint64_t v = (uint64_t)u32at(p) | (uint64_t)u32at(p + 4) << 32; memcpy(&d, &v, 8); return d; }
@@ -52,10 +34,10 @@ int main(int argc, char **argv) {
     free(list[k]);
     size_t rib_len, run_len;
     snprintf(path, sizeof path, "%s/%s.rib", dir, name);
-    uint8_t *rib = read_file(path, &rib_len);
+    uint8_t *rib = rr_read_file(path, &rib_len);
     if (!rib) { printf("%s: skipped\n", name); continue; }
     snprintf(path, sizeof path, "%s/%s.run", dir, name);
-    uint8_t *run = read_file(path, &run_len);
+    uint8_t *run = rr_read_file(path, &run_len);
     if (!run || run_len < 20) { fprintf(stderr, "%s: cannot read %s\n", name, path); return 1; }
     uint32_t flags = u32at(run + 8), n_loads = u32at(run + 12), n_req = u32at(run + 16);
     if (run_len < 20 + 8 * (size_t)n_loads + 12 * (size_t)n_req) { fprintf(stderr, "%s: short .run\n", name); return 1; }

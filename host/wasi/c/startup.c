@@ -10,20 +10,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "readfile.h"
 #include "ringroute.h"
 
-static uint8_t *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -31,7 +20,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t len = 0;
-  uint8_t *rib = slurp(argv[1], &len);
+  uint8_t *rib = rr_read_file(argv[1], &len);
   if (!rib) { perror(argv[1]); return 1; }
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);

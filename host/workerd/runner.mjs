@@ -10,12 +10,10 @@
 // graph this runner declares as ES modules; needs `npm run build`) rather than the flat ABI.
 //   node host/workerd/runner.mjs [--api] <fixtures-dir> [path/to/workerd]
 // Env: RINGROUTE_WORKERD_TIMEOUT_MS (whole run, default 300000).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { running, sleep, startWorkerd, stopWorkerd, workerdBinary } from './workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -26,26 +24,9 @@ const WASM = join(root, 'build', 'ringroute.wasm');
 const WEB_ENTRY = join(root, 'dist', 'bindings', 'index.web.js');
 const TIME_LIMIT_MS = Number(process.env.RINGROUTE_WORKERD_TIMEOUT_MS ?? 300_000);
 
-/** The workerd binary: the platform package's (where npm puts it without install scripts), else workerd/bin. */
-export function workerdBinary() {
-  const arch = { x64: '64', arm64: 'arm64' }[process.arch] ?? process.arch;
-  const candidates = [
-    `node_modules/@cloudflare/workerd-${process.platform}-${arch}/bin/workerd`,
-    'node_modules/workerd/bin/workerd',
-  ];
-  const bin = candidates.map((c) => join(root, c)).find((b) => existsSync(b));
-  if (!bin) throw new Error(`no workerd binary in node_modules (npm i -D workerd): tried ${candidates.join(', ')}`);
-  return bin;
-}
+export { workerdBinary };
 
 const log = (msg) => process.stderr.write(`[workerd runner] ${msg}\n`);
-
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The files of `entry`'s static import graph (itself first): every `import … from './x.js'`,
@@ -79,67 +60,34 @@ function modules(at) {
   ].join('\n');
 }
 
-// ── workerd, started and always stopped ─────────────────────────────────────────
-let child = null, tmp = null;
-function killGroup(signal) {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    try { process.kill(-child.pid, signal); } catch { /* gone already */ }
-  }
-}
-async function stop() {
-  if (child) {
-    const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
-    killGroup('SIGTERM');
-    if (await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]) === false) {
-      killGroup('SIGKILL');
-      await Promise.race([exited, sleep(2000)]);
-    }
-    child = null;
-  }
-  if (tmp) { rmSync(tmp, { recursive: true, force: true }); tmp = null; }
-}
-process.on('exit', () => killGroup('SIGKILL')); // last resort: synchronous
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { log(`${sig}: stopping workerd`); stop().finally(() => process.exit(1)); });
-}
-
+// ── workerd (host/workerd/workerd.mjs starts it and always stops it) ──────────────────
 /** Writes the concrete config, starts workerd, waits until GET / answers. Returns the base URL. */
 async function start(bin) {
-  tmp = mkdtempSync(join(tmpdir(), 'ringroute-workerd-'));
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
     // embed paths are resolved relative to the config file (absolute ones go through import paths)
-    const config = readFileSync(TEMPLATE, 'utf8')
+    const w = await startWorkerd(bin, (at, port) => readFileSync(TEMPLATE, 'utf8')
       .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
-      .replace(/^@MODULES@$/m, () => modules(tmp)); // the line of its own, not the comment's
-    writeFileSync(join(tmp, 'config.capnp'), config);
-    child = spawn(bin, ['serve', join(tmp, 'config.capnp')], { cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk) => { process.stderr.write(chunk); output = (output + chunk).slice(-4000); };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const spawnError = new Promise((r) => child.once('error', r));
-    const base = `http://127.0.0.1:${port}`;
+      .replace(/^@MODULES@$/m, () => modules(at)), // the line of its own, not the comment's
+    (chunk) => process.stderr.write(chunk));
+    const base = `http://127.0.0.1:${w.port}`;
     const t0 = performance.now();
-    while (performance.now() - t0 < 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) break;
-      const err = await Promise.race([spawnError, sleep(0).then(() => null)]);
+    while (performance.now() - t0 < 30_000 && running()) {
+      const err = await Promise.race([w.spawnError, sleep(0).then(() => null)]);
       if (err) throw new Error(`cannot start ${bin}: ${err.message}`);
       try {
         const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
         const hello = r.ok ? await r.text() : '';
         if (hello.startsWith('ringroute') && hello.includes('(TS API)') === API) {
-          log(`workerd pid ${child.pid} on ${base}, ready in ${(performance.now() - t0).toFixed(0)} ms`);
+          log(`workerd pid ${w.pid} on ${base}, ready in ${(performance.now() - t0).toFixed(0)} ms`);
           return base;
         }
       } catch { /* not listening yet */ }
       await sleep(50);
     }
-    const exited = child.exitCode !== null || child.signalCode !== null;
-    await stop();
-    tmp = mkdtempSync(join(tmpdir(), 'ringroute-workerd-'));
-    if (exited && /address already in use|EADDRINUSE/i.test(output) && attempt < 3) { log(`port ${port} taken, retrying`); continue; }
-    throw new Error(`workerd ${exited ? 'exited' : 'did not answer within 30 s'}: ${output.trim().split('\n').slice(-5).join(' | ')}`);
+    const exited = !running();
+    await stopWorkerd();
+    if (exited && /address already in use|EADDRINUSE/i.test(w.output()) && attempt < 3) { log(`port ${w.port} taken, retrying`); continue; }
+    throw new Error(`workerd ${exited ? 'exited' : 'did not answer within 30 s'}: ${w.output().trim().split('\n').slice(-5).join(' | ')}`);
   }
 }
 
@@ -213,7 +161,7 @@ async function sanityCheck(base, dir, names) {
 
 const limit = setTimeout(() => {
   log(`time limit of ${TIME_LIMIT_MS} ms reached: stopping workerd`);
-  stop().finally(() => process.exit(1));
+  stopWorkerd().finally(() => process.exit(1));
 }, TIME_LIMIT_MS);
 limit.unref();
 
@@ -224,6 +172,6 @@ try {
   log(`error: ${e.message}`);
   status = 1;
 } finally {
-  await stop();
+  await stopWorkerd();
 }
 process.exit(status);

@@ -9,38 +9,24 @@
 //      work + the response. (performance.now() inside workerd stays frozen without I/O: the
 //      worker's own figure reads 0, printed as worker=.)
 //   2. GET /noop on another new connection: the same round trip without the work (noop=).
-// then stops workerd (its process group). One line per run on stdout:
+// then stops workerd (its process group: host/workerd/workerd.mjs). One line per run on stdout:
+// (ready= is timed from just before the config is written and workerd spawned.)
 //   <first-request ms> noop=<ms> worker=<ms> ready=<ms from spawn to the port accepting>
 //   node host/workerd/startup-runner.mjs <ringroute.wasm> <minirib.bin> [runs] [path/to/workerd]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { running, sleep, startWorkerd, stopWorkerd, workerdBinary } from './workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const [wasmArg, ribArg, runsArg = '9', binArg] = process.argv.slice(2);
 if (!wasmArg || !ribArg) { console.error('usage: startup-runner.mjs <ringroute.wasm> <minirib.bin> [runs] [workerd]'); process.exit(2); }
 const WASM = resolve(wasmArg), RIB = resolve(ribArg);
 const runs = Math.max(1, Number(runsArg) | 0);
 const TIME_LIMIT_MS = 120_000;
 
-function workerdBinary() {
-  const arch = { x64: '64', arm64: 'arm64' }[process.arch] ?? process.arch;
-  const candidates = [`node_modules/@cloudflare/workerd-${process.platform}-${arch}/bin/workerd`, 'node_modules/workerd/bin/workerd'];
-  const bin = candidates.map((c) => join(root, c)).find((b) => existsSync(b));
-  if (!bin) throw new Error(`no workerd binary in node_modules (npm i -D workerd): tried ${candidates.join(', ')}`);
-  return bin;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res, rej) => {
-  const s = createServer();
-  s.once('error', rej);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-});
 const accepts = (port) => new Promise((res) => {
   const s = connect(port, '127.0.0.1');
   s.once('connect', () => { s.destroy(); res(true); });
@@ -60,46 +46,18 @@ const timed = (port, method, path) => new Promise((res, rej) => {
   req.end();
 });
 
-// ── workerd, started and always stopped ─────────────────────────────────────────
-let child = null, tmp = null;
-const running = () => child && child.exitCode === null && child.signalCode === null;
-function killGroup(signal) {
-  if (running()) { try { process.kill(-child.pid, signal); } catch { /* gone already */ } }
-}
-async function stop() {
-  if (child) {
-    const exited = new Promise((r) => (running() ? child.once('exit', r) : r()));
-    killGroup('SIGTERM');
-    if (await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]) === false) {
-      killGroup('SIGKILL');
-      await Promise.race([exited, sleep(2000)]);
-    }
-    child = null;
-  }
-  if (tmp) { rmSync(tmp, { recursive: true, force: true }); tmp = null; }
-}
-process.on('exit', () => killGroup('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { stop().finally(() => process.exit(1)); });
-
+// ── one run: a fresh workerd (host/workerd/workerd.mjs starts it and always stops it) ──
 async function once(bin) {
-  tmp = mkdtempSync(join(tmpdir(), 'ringroute-workerd-startup-'));
-  const port = await freePort();
-  const config = readFileSync(join(here, 'startup-config.capnp'), 'utf8')
-    .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
-    .replaceAll('@WORKER@', relative(tmp, join(here, 'startup-worker.js')))
-    .replaceAll('@WASM@', relative(tmp, WASM))
-    .replaceAll('@RIB@', relative(tmp, RIB));
-  writeFileSync(join(tmp, 'config.capnp'), config);
   const t0 = performance.now();
-  child = spawn(bin, ['serve', join(tmp, 'config.capnp')], { cwd: tmp, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (c) => { output = (output + c).slice(-4000); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.once('error', (e) => { output += String(e); });
+  const w = await startWorkerd(bin, (at, port) => readFileSync(join(here, 'startup-config.capnp'), 'utf8')
+    .replaceAll('@ADDRESS@', `127.0.0.1:${port}`)
+    .replaceAll('@WORKER@', relative(at, join(here, 'startup-worker.js')))
+    .replaceAll('@WASM@', relative(at, WASM))
+    .replaceAll('@RIB@', relative(at, RIB)));
+  const port = w.port;
   while (!(await accepts(port))) {
     if (!running() || performance.now() - t0 > 30_000) {
-      throw new Error(`workerd ${running() ? 'did not listen within 30 s' : 'exited'}: ${output.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(`workerd ${running() ? 'did not listen within 30 s' : 'exited'}: ${w.output().trim().split('\n').slice(-3).join(' | ')}`);
     }
     await sleep(5);
   }
@@ -110,11 +68,11 @@ async function once(bin) {
   if (!(decision >= 0)) throw new Error(`the probe route failed: ${decision}`);
   const noop = await timed(port, 'GET', '/noop');
   if (noop.status !== 200) throw new Error(`GET /noop: ${noop.status}`);
-  await stop();
+  await stopWorkerd();
   console.log(`${first.ms.toFixed(3)} noop=${noop.ms.toFixed(3)} worker=${Number(workerMs).toFixed(3)} ready=${ready.toFixed(0)}`);
 }
 
-const limit = setTimeout(() => { console.error('workerd startup runner: time limit reached'); stop().finally(() => process.exit(1)); }, TIME_LIMIT_MS);
+const limit = setTimeout(() => { console.error('workerd startup runner: time limit reached'); stopWorkerd().finally(() => process.exit(1)); }, TIME_LIMIT_MS);
 limit.unref();
 let status = 0;
 try {
@@ -124,6 +82,6 @@ try {
   console.error(`workerd startup runner: ${e?.message ?? e}`);
   status = 1;
 } finally {
-  await stop();
+  await stopWorkerd();
 }
 process.exit(status);

@@ -4,16 +4,11 @@ import type { Core } from './core.js';
 import { encodeMiniRib } from './encoder.js';
 import * as E from './errors.js';
 import { RingrouteError, errorName } from './errors.js';
-import { ROUTE_HAS_KEY, ROUTE_PRIMARY, SEED_KEY } from './layout.js';
 import { type ClientModel, type RibModel, validateModel } from './model.js';
-import { xxh32String } from './ts-core/hash.js';
+import { requestArgs, type RouteRequest } from './router.js';
 
-export interface ScenarioRequest {
-  service: string;
-  key?: string;
-  keyHash?: number;
-  role?: 'primary' | 'any';
-}
+/** A scenario's request: the router API's request (spec/routing.md §2). */
+export type ScenarioRequest = RouteRequest;
 export type Expectation = string | { error: string };
 
 export interface Scenario {
@@ -74,20 +69,6 @@ export const RULE_CODES: Record<string, number> = {
 
 const codeOf = (e: unknown): number => (e instanceof RingrouteError ? e.code : -1);
 const show = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** The flags and key hash of a scenario request, as the router API computes them. */
-export function requestArgs(r: ScenarioRequest): { flags: number; keyHash: number } {
-  let flags = r.role === 'primary' ? ROUTE_PRIMARY : 0;
-  let keyHash = 0;
-  if (r.keyHash !== undefined) {
-    flags |= ROUTE_HAS_KEY;
-    keyHash = r.keyHash >>> 0;
-  } else if (r.key !== undefined) {
-    flags |= ROUTE_HAS_KEY;
-    keyHash = xxh32String(r.key, SEED_KEY);
-  }
-  return { flags, keyHash };
-}
 
 /** Runs one scenario on a fresh core from `makeCore`. Never throws for a core's wrong answer. */
 export function runScenario(makeCore: () => Core, s: Scenario): ScenarioResult {

@@ -114,7 +114,7 @@ export function encodeMiniRib(rib: RibModel, client: ClientModel, opts: EncodeOp
   counts[L.S_SPILL_KEEP] = keepTotal;
   counts[L.S_SHARD_STARTS] = counts[L.S_SHARD_LISTS] = shardTotal;
   counts[L.S_SHARD_REPLICAS] = replicaTotal;
-  const entry = ENTRY_SIZES;
+  const entry = L.ENTRY_SIZES;
 
   const offsets: number[] = [];
   let end = L.HEADER_SIZE + L.SECTION_COUNT * L.SECTION_ENTRY_SIZE;
@@ -242,14 +242,6 @@ export function encodeMiniRib(rib: RibModel, client: ClientModel, opts: EncodeOp
   dv.setUint32(L.H_CHECKSUM, bodyChecksum(buf), true);
   return buf;
 }
-
-/** The size of one entry of each section kind, indexed by kind. */
-export const ENTRY_SIZES: readonly number[] = [
-  0, L.STRINGS_ENTRY, L.CLIENT_ENTRY, L.REGIONS_ENTRY, L.RTT_ENTRY, L.SERVICES_ENTRY,
-  L.SERVER_IDS_ENTRY, L.SERVER_HASH_ENTRY, L.SERVER_WEIGHT_ENTRY, L.SERVER_REGION_ENTRY,
-  L.SERVER_STATE_ENTRY, L.RINGS_ENTRY, L.SPILL_REGIONS_ENTRY, L.SPILL_KEEP_ENTRY,
-  L.SHARD_STARTS_ENTRY, L.SHARD_LISTS_ENTRY, L.SHARD_REPLICAS_ENTRY,
-];
 
 /** xxh32 of the body (everything after the header), seed 0: the header's checksum field. */
 export function bodyChecksum(buf: Uint8Array): number {

@@ -139,6 +139,12 @@ export function errorName(code: number): string {
   return MESSAGES[code]?.[0] ?? `E${code}`;
 }
 
+/** The code of a name (`NO_SERVER` → 3), the reverse of errorName; undefined for an unknown name. */
+export function errorCode(name: string): number | undefined {
+  for (const [code, [n]] of Object.entries(MESSAGES)) if (n === name) return Number(code);
+  return undefined;
+}
+
 export function errorMessage(code: number): string {
   return MESSAGES[code]?.[1] ?? `unknown error code ${code}`;
 }

@@ -3,8 +3,9 @@
 // browsers, workerd — and drive through the flat ABI. One Node driver writes them, runs every
 // runtime's runner over the folder and checks the answers against the scenarios' `expect`.
 import { encodeMiniRib } from './encoder.js';
-import { RingrouteError, errorName } from './errors.js';
-import { requestArgs, RULE_CODES, type Scenario } from './conformance.js';
+import { ROUTE_ERRORS, RingrouteError, errorCode, errorName } from './errors.js';
+import { RULE_CODES, type Scenario } from './conformance.js';
+import { requestArgs } from './router.js';
 
 /** "RRRQ": the request file's magic. */
 export const RUN_MAGIC = 0x51525252;
@@ -82,10 +83,9 @@ function header(flags: number, loads: number, requests: number, body = 0): Uint8
   return run;
 }
 
-const CODES: Record<string, number> = { NO_SERVICE: 1, NO_KEY: 2, NO_SERVER: 3, NO_REPLICA: 4 };
 function codeOf(name: string): number {
-  const c = CODES[name];
-  if (c === undefined) throw new Error(`unknown decision error ${name}`);
+  const c = errorCode(name);
+  if (c === undefined || !(ROUTE_ERRORS as readonly number[]).includes(c)) throw new Error(`unknown decision error ${name}`);
   return c;
 }
 

@@ -61,6 +61,14 @@ export const SPILL_KEEP_ENTRY = 4;
 export const SHARD_STARTS_ENTRY = 4;
 export const SHARD_LISTS_ENTRY = 8;
 export const SHARD_REPLICAS_ENTRY = 4;
+/** The size of one entry of each section kind, indexed by kind (an array, so the generator skips it:
+ *  assembly/minirib.ts maps kinds to the sizes above in entrySize()). */
+export const ENTRY_SIZES: readonly number[] = [
+  0, STRINGS_ENTRY, CLIENT_ENTRY, REGIONS_ENTRY, RTT_ENTRY, SERVICES_ENTRY,
+  SERVER_IDS_ENTRY, SERVER_HASH_ENTRY, SERVER_WEIGHT_ENTRY, SERVER_REGION_ENTRY,
+  SERVER_STATE_ENTRY, RINGS_ENTRY, SPILL_REGIONS_ENTRY, SPILL_KEEP_ENTRY,
+  SHARD_STARTS_ENTRY, SHARD_LISTS_ENTRY, SHARD_REPLICAS_ENTRY,
+];
 
 // ── CLIENT entry (16 bytes) ───────────────────────────────────────────────────
 export const C_ID_OFF = 0;

@@ -45,6 +45,23 @@ export interface Decision {
   epoch: number;
 }
 
+/**
+ * The route() flags and key hash of a (valid) request: ROUTE_PRIMARY for role primary, and
+ * ROUTE_HAS_KEY with the keyHash if given (it wins over the key), else xxh32(key, SEED_KEY).
+ */
+export function requestArgs(r: RouteRequest): { flags: number; keyHash: number } {
+  let flags = r.role === 'primary' ? ROUTE_PRIMARY : 0;
+  let keyHash = 0;
+  if (r.keyHash !== undefined) {
+    flags |= ROUTE_HAS_KEY;
+    keyHash = r.keyHash >>> 0;
+  } else if (r.key !== undefined) {
+    flags |= ROUTE_HAS_KEY;
+    keyHash = xxh32String(r.key, SEED_KEY);
+  }
+  return { flags, keyHash };
+}
+
 const isU32 = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
 
 function toBuffer(rib: RibModel | Uint8Array, client: ClientModel | undefined, generation: number): Uint8Array {
@@ -101,21 +118,15 @@ export class Router {
     if (req === null || typeof req !== 'object' || typeof req.service !== 'string' || req.service === '') {
       throw new RingrouteError(E.BAD_REQUEST, 'service');
     }
-    let flags = 0;
-    let keyHash = 0;
-    if (req.role !== undefined) {
-      if (req.role === 'primary') flags |= ROUTE_PRIMARY;
-      else if (req.role !== 'any') throw new RingrouteError(E.BAD_REQUEST, `role ${JSON.stringify(req.role)}`);
+    if (req.role !== undefined && req.role !== 'primary' && req.role !== 'any') {
+      throw new RingrouteError(E.BAD_REQUEST, `role ${JSON.stringify(req.role)}`);
     }
     if (req.keyHash !== undefined) {
       if (!isU32(req.keyHash)) throw new RingrouteError(E.BAD_REQUEST, `keyHash ${JSON.stringify(req.keyHash)}`);
-      flags |= ROUTE_HAS_KEY;
-      keyHash = req.keyHash;
-    } else if (req.key !== undefined) {
-      if (typeof req.key !== 'string') throw new RingrouteError(E.BAD_REQUEST, 'key must be a string');
-      flags |= ROUTE_HAS_KEY;
-      keyHash = xxh32String(req.key, SEED_KEY);
+    } else if (req.key !== undefined && typeof req.key !== 'string') {
+      throw new RingrouteError(E.BAD_REQUEST, 'key must be a string');
     }
+    const { flags, keyHash } = requestArgs(req);
     const svc = this.serviceIndex(req.service);
     if (svc < 0) return new RouteError(E.NO_SERVICE, req.service);
     const i = this.core.route(svc, flags, keyHash);

@@ -26,12 +26,6 @@ export interface MiniRib {
   clientIdLen: number;
 }
 
-const ENTRY: readonly number[] = [
-  0, L.STRINGS_ENTRY, L.CLIENT_ENTRY, L.REGIONS_ENTRY, L.RTT_ENTRY, L.SERVICES_ENTRY,
-  L.SERVER_IDS_ENTRY, L.SERVER_HASH_ENTRY, L.SERVER_WEIGHT_ENTRY, L.SERVER_REGION_ENTRY,
-  L.SERVER_STATE_ENTRY, L.RINGS_ENTRY, L.SPILL_REGIONS_ENTRY, L.SPILL_KEEP_ENTRY,
-  L.SHARD_STARTS_ENTRY, L.SHARD_LISTS_ENTRY, L.SHARD_REPLICAS_ENTRY,
-];
 const MAX_SECTIONS = 64;
 const ONES = 0xffffffff;
 
@@ -126,7 +120,7 @@ export function readMiniRib(input: Uint8Array): MiniRib {
     if (kind < 1 || kind > L.SECTION_COUNT) fail(E.SECTION_UNKNOWN, e);
     if (off[kind] >= 0) fail(E.SECTION_DUPLICATE, e);
     if (o % L.SECTION_ALIGN !== 0 || o < prevEnd || o + size > len) fail(E.SECTION_OUT_OF_RANGE, e);
-    if (size !== n * ENTRY[kind]) fail(E.SECTION_SIZE, e);
+    if (size !== n * L.ENTRY_SIZES[kind]) fail(E.SECTION_SIZE, e);
     off[kind] = o;
     count[kind] = n;
     prevEnd = o + size;

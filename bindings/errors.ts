@@ -150,7 +150,6 @@ export function errorMessage(code: number): string {
 }
 
 export const ROUTE_ERRORS = [NO_SERVICE, NO_KEY, NO_SERVER, NO_REPLICA] as const;
-export type RouteErrorName = 'NO_SERVICE' | 'NO_KEY' | 'NO_SERVER' | 'NO_REPLICA';
 
 /**
  * A refused load of routing data (encoder, TS reader or WASM reader), or a refused API call.

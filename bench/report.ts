@@ -1,6 +1,6 @@
 // Tables (markdown, also printed to the console) and the bench/RESULTS.md writer. The file is
 // regenerated in full from one run: nothing of a previous RESULTS.md is kept.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { find, fmtNs, fmtOps, type Measure, measures } from './harness.js';
 
@@ -82,7 +82,22 @@ export function writeResults(path: string, info: RunInfo, targets: Table, tables
   if (info.notes.length) lines.push('Notes:', '', ...info.notes.map((n) => `- ${n}`), '');
   lines.push(md(targets));
   for (const t of tables) lines.push(md(t));
-  writeFileSync(path, lines.join('\n'));
+  // sections written by the other benchmark scripts (bench/control.ts...) are kept as they are
+  const kept = existsSync(path) ? [...readFileSync(path, 'utf8').matchAll(SECTION)].map((m) => m[0]) : [];
+  writeFileSync(path, [...lines, ...kept.map((k) => `${k}\n`)].join('\n'));
+}
+
+const SECTION = /<!-- section:([a-z-]+) -->[\s\S]*?<!-- \/section:\1 -->/g;
+
+/**
+ * Writes (or replaces) one named section of RESULTS.md, for benchmark scripts other than run.ts;
+ * run.ts keeps these sections when it regenerates the rest.
+ */
+export function writeSection(path: string, name: string, body: string): void {
+  const block = `<!-- section:${name} -->\n${body.trim()}\n<!-- /section:${name} -->`;
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# ringroute benchmark results\n';
+  const re = new RegExp(`<!-- section:${name} -->[\\s\\S]*?<!-- /section:${name} -->`);
+  writeFileSync(path, re.test(text) ? text.replace(re, block) : `${text.trimEnd()}\n\n${block}\n`);
 }
 
 export { measures };

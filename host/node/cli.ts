@@ -15,6 +15,7 @@ import { readMiniRib } from '../../bindings/ts-core/minirib.js';
 import { loadWasmModuleSync } from '../../bindings/load-node.js';
 import { createWasmCore } from '../../bindings/wasm-core.js';
 import { runDemo } from './demo.js';
+import { CliUsageError, CONTROL_USAGE, controlMain } from './control-cli.js';
 
 const USAGE = `usage:
   ringroute conformance <file|dir>... [--core wasm|wasm-scalar|ts|both|all] [--json]
@@ -26,7 +27,8 @@ const USAGE = `usage:
   ringroute route <scenario.json|minirib.bin> <service> [--key K] [--key-hash H] [--role primary|any] [--count N] [--core wasm|ts]
       route requests and print the decisions
   ringroute demo [--requests N] [--core wasm|ts]
-      route a sample workload over a sample RIB and show where it went`;
+      route a sample workload over a sample RIB and show where it went (no control plane)
+${CONTROL_USAGE}`;
 
 type CoreName = 'wasm' | 'wasm-scalar' | 'ts';
 const CORE_SETS: Record<string, CoreName[]> = {
@@ -191,11 +193,14 @@ export async function main(argv: string[]): Promise<number> {
       case undefined: case '-h': case '--help': case 'help':
         console.log(USAGE);
         return cmd === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command ${cmd}`);
+      default: {
+        const code = await controlMain(cmd, rest);
+        if (code === undefined) throw new UsageError(`unknown command ${cmd}`);
+        return code;
+      }
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof CliUsageError) {
       console.error(`${e.message}\n${USAGE}`);
       return 2;
     }

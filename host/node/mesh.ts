@@ -1,0 +1,359 @@
+// The local mesh (`ringroute mesh`, behind `npm start`): the whole control plane and data plane
+// on one machine, with embedded defaults and nothing to set up by hand —
+//   a control server on an embedded RIB store (.ringroute/mesh/store), with generated tokens;
+//   a latency matrix of three simulated regions; the policies of a config directory
+//   (.ringroute/mesh/config, first copied from examples/mesh/config), re-applied when a file changes;
+//   HTTP servers (two per region per service) that register themselves with the registry;
+//   a RIB daemon on a Unix socket, following the control server;
+//   a client in us-east that routes every request through the core with data pushed by the
+//   daemon, sends it over HTTP, and prints each second where the traffic went.
+// A scripted timeline (turn it off with --no-script) drains a server, brings it back, and changes a
+// policy file, printing how long each change took to reach the client's decisions.
+// Used by: host/node/cli.ts; tests/mesh.test.ts runs it with --duration and --json.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { createServer, Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Decision } from '../../bindings/router.js';
+import { Auth, newToken } from '../../control/auth.js';
+import { ControlClient } from '../../control/client.js';
+import { loadConfigDir, type ConfigSet } from '../../control/config.js';
+import { startControlServer, type ControlServer } from '../../control/server.js';
+import { openEmbeddedStore } from '../../control/store/embedded.js';
+import { openRemoteStore } from '../../control/store/remote.js';
+import type { RibStore } from '../../control/store/types.js';
+import { CONTROL_LIMITS } from '../../control/store/validate.js';
+import { Rng } from '../../bindings/ts-core/rng.js';
+import { RibDaemon } from './daemon.js';
+import { connectDaemon, type DaemonRouter } from './daemon-client.js';
+
+export interface MeshOptions {
+  dir: string;
+  /** Stop after this many seconds (default: run until Ctrl-C). */
+  durationS?: number;
+  script: boolean;
+  /** One JSON object per line instead of tables (tests). */
+  json: boolean;
+  port?: number;
+  concurrency: number;
+}
+
+export const REGIONS = ['us-east', 'us-west', 'eu-west'];
+/** RTT in ms: us-east→us-west 30 ms is inside the 35 ms ring, →eu-west 75 ms inside the 80 ms ring. */
+export const RTT_MS = [
+  [0.3, 30, 75],
+  [30, 0.3, 140],
+  [75, 140, 0.3],
+];
+const CLIENT_REGION = 'us-east';
+export const TENANT = 'default';
+
+export const examplesConfig = fileURLToPath(new URL('../../../examples/mesh/config/', import.meta.url));
+
+interface MeshServer {
+  service: string;
+  id: string;
+  region: string;
+  server: Server;
+  address: string;
+  inflight: number;
+  served: number;
+}
+
+function ringOf(rttMs: number, rings: (number | null)[]): number {
+  const i = rings.findIndex((b) => b === null || rttMs <= b);
+  return i < 0 ? -1 : i;
+}
+
+export async function runMesh(opts: MeshOptions): Promise<number> {
+  const dir = resolve(opts.dir);
+  const out = (line: string, obj?: Record<string, unknown>): void => {
+    if (opts.json) {
+      if (obj) console.log(JSON.stringify({ t: Date.now(), ...obj }));
+    } else console.log(line);
+  };
+  mkdirSync(dir, { recursive: true });
+  const configDir = join(dir, 'config');
+  if (!existsSync(configDir)) cpSync(examplesConfig, configDir, { recursive: true });
+
+  // tokens: generated once, kept in the mesh dir (0600), never printed in full
+  const tokensFile = join(dir, 'tokens.json');
+  if (!existsSync(tokensFile)) {
+    const tokens = [
+      { name: 'mesh-admin', tenant: TENANT, role: 'admin', token: newToken() },
+      { name: 'mesh-daemon', tenant: TENANT, role: 'read', token: newToken() },
+      { name: 'mesh-servers', tenant: TENANT, role: 'write', token: newToken() },
+    ];
+    writeFileSync(tokensFile, JSON.stringify({ tokens }, null, 2), { mode: 0o600 });
+  }
+  const tokens = (JSON.parse(readFileSync(tokensFile, 'utf8')) as { tokens: { name: string; token: string }[] }).tokens;
+  const tokenOf = (name: string): string => tokens.find((t) => t.name === name)!.token;
+  writeFileSync(join(dir, 'admin.token'), tokenOf('mesh-admin'), { mode: 0o600 });
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+
+  try {
+    const store: RibStore = await openEmbeddedStore(join(dir, 'store'), { limits: CONTROL_LIMITS });
+    cleanups.push(() => store.close());
+    let control: ControlServer;
+    try {
+      control = await startControlServer({ store, auth: Auth.fromFile(tokensFile), port: opts.port ?? 7070, xrsTickMs: 500 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port !== undefined) throw err;
+      control = await startControlServer({ store, auth: Auth.fromFile(tokensFile), port: 0, xrsTickMs: 500 });
+    }
+    cleanups.push(() => control.close());
+    writeFileSync(join(dir, 'control.url'), control.url);
+    const admin = new ControlClient(control.url, tokenOf('mesh-admin'), TENANT);
+    const writer = new ControlClient(control.url, tokenOf('mesh-servers'), TENANT);
+    cleanups.push(() => admin.close(), () => writer.close());
+
+    await admin.setLatency({ regions: REGIONS, rtt_ms: RTT_MS });
+
+    // the policies
+    const applyDir = async (why: string): Promise<ConfigSet | undefined> => {
+      try {
+        const files = readdirSync(configDir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.'))
+          .map((name) => ({ name, text: readFileSync(join(configDir, name), 'utf8') }));
+        const r = await admin.applyConfig({ files }, { message: why });
+        if (!r.unchanged) out(`config version ${r.version} applied (${why})${r.text ? `:\n${r.text.replace(/^/gm, '    ')}` : ''}`, { event: 'config', version: r.version, changes: r.changes });
+        return await loadConfigDir(configDir);
+      } catch (err) {
+        out(`config NOT applied (${why}), the last good version stays: ${(err as Error).message}`, { event: 'config-refused', message: (err as Error).message });
+        return undefined;
+      }
+    };
+    let config = await applyDir('mesh start');
+    if (!config) throw new Error(`the config in ${configDir} is invalid; fix it or delete the directory to start from the example`);
+    const services = Object.keys(config.services);
+
+    // the servers: two per region per service, each registering itself
+    const servers: MeshServer[] = [];
+    for (const service of services) {
+      for (const region of REGIONS) {
+        for (let n = 1; n <= 2; n++) {
+          const s: MeshServer = { service, id: `${service}-${region}-${n}`, region, server: undefined as unknown as Server, address: '', inflight: 0, served: 0 };
+          s.server = createServer((req, res) => {
+            s.inflight++;
+            s.served++;
+            // a few ms of "work", so outstanding counts mean something
+            setTimeout(() => {
+              s.inflight--;
+              res.writeHead(200, { 'content-type': 'text/plain', 'endpoint-load-metrics': `TEXT cpu_utilization=${Math.min(1, s.inflight / 8).toFixed(2)}` });
+              res.end(`${s.id}\n`);
+            }, 2);
+            req.resume();
+          });
+          await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', () => r()));
+          s.address = `127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+          servers.push(s);
+          cleanups.push(() => new Promise<void>((r) => { s.server.closeAllConnections(); s.server.close(() => r()); }));
+          await writer.register(service, s.id, { region, address: s.address, weight: 1 });
+        }
+      }
+      const policy = config.services[service] as { mode?: string };
+      if (policy.mode === 'sharded') {
+        // a shard manager's map: 6 shards, each on one server of each region, primary in us-east
+        const own = servers.filter((x) => x.service === service);
+        const byRegion = REGIONS.map((r) => own.filter((x) => x.region === r));
+        await writer.setShards(service, {
+          shards: Array.from({ length: 6 }, (_, i) => ({
+            start: Math.floor((i * 0x100000000) / 6),
+            replicas: byRegion.map((list, ri) => ({ server: list[i % list.length].id, role: ri === 0 ? 'primary' as const : 'secondary' as const })),
+          })),
+        });
+      }
+    }
+    const byId = new Map(servers.map((s) => [s.id, s]));
+
+    // the daemon, following the control server like a daemon on another machine would
+    const daemonStore = openRemoteStore({ url: control.url, token: tokenOf('mesh-daemon'), tenant: TENANT });
+    const reporter = new ControlClient(control.url, tokenOf('mesh-daemon'), TENANT);
+    const socket = join(dir, 'daemon.sock');
+    const daemon = await RibDaemon.start({
+      store: daemonStore, tenant: TENANT, socket, cacheDir: join(dir, 'daemon-cache'),
+      report: (r) => reporter.reportDaemon('mesh-daemon', r).then(() => undefined),
+    });
+    cleanups.push(() => daemon.close(), () => daemonStore.close(), () => reporter.close());
+
+    // the client
+    const client = { id: 'mesh-client-1', region: CLIENT_REGION, seed: 7 };
+    const errors = new Map<string, number>();
+    let lastUpdate = 0;
+    const mesh: DaemonRouter = await connectDaemon({
+      socket, client, services,
+      onUpdate: () => { lastUpdate = performance.now(); },
+      onError: (e) => out(`daemon says ${e.code}: ${e.message}`, { event: 'daemon-error', ...e }),
+    });
+    cleanups.push(() => mesh.close());
+    out(`ringroute local mesh — control ${control.url}, tenant "${TENANT}", daemon ${socket}`, { event: 'start', control: control.url, socket });
+    out(`  ${servers.length} servers: ${services.map((s) => `${s} ×${servers.filter((x) => x.service === s).length}`).join(', ')} in ${REGIONS.join(', ')}`);
+    out(`  client ${client.id} in ${client.region}; RTT from it: ${REGIONS.map((r, i) => `${r} ${RTT_MS[0][i]} ms`).join(', ')}`);
+    out(`  edit ${configDir}/*.yaml to change a policy; drain a server from another terminal:`);
+    out(`    RINGROUTE_TOKEN=$(cat ${join(dir, 'admin.token')}) node bin/ringroute.js registry drain web web-us-east-1 --control ${control.url}`);
+    out('');
+
+    // the workload: a closed loop, `concurrency` requests in flight, mixed over the services
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    cleanups.push(() => agent.destroy());
+    const rng = new Rng(11);
+    const window = new Map<string, Map<string, number>>();
+    let running = true;
+    let sent = 0;
+    const one = (): Promise<void> => new Promise((done) => {
+      const service = services[rng.below(services.length)];
+      const policy = config!.services[service] as { mode?: string };
+      const req = policy.mode === 'key' || policy.mode === 'sharded' ? { service, key: `user:${rng.below(10_000)}` } : { service };
+      const d = mesh.router.tryRoute(req);
+      if (d instanceof Error) {
+        errors.set(d.codeName, (errors.get(d.codeName) ?? 0) + 1);
+        setTimeout(done, 5);
+        return;
+      }
+      const address = mesh.meta.services[service]?.addresses[d.server];
+      if (!address) {
+        errors.set('NO_ADDRESS', (errors.get('NO_ADDRESS') ?? 0) + 1);
+        setTimeout(done, 5);
+        return;
+      }
+      mesh.router.begin(d);
+      const [host, port] = address.split(':');
+      const finish = (ok: boolean): void => {
+        mesh.router.end(d as Decision);
+        if (!ok) errors.set('HTTP', (errors.get('HTTP') ?? 0) + 1);
+        else {
+          let m = window.get(service);
+          if (!m) window.set(service, (m = new Map()));
+          m.set(d.server, (m.get(d.server) ?? 0) + 1);
+        }
+        sent++;
+        done();
+      };
+      const r = httpRequest({ host, port: Number(port), path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode === 200));
+      });
+      r.on('error', () => finish(false));
+      r.end();
+    });
+    const loops = Array.from({ length: opts.concurrency }, async () => {
+      while (running) await one();
+    });
+
+    // the display, once a second
+    const rings = (service: string): (number | null)[] => {
+      const p = config!.services[service] as { rings_ms?: (number | null)[] };
+      return p.rings_ms ?? [5, 35, 80, null];
+    };
+    const tick = (): void => {
+      const snap = window;
+      const total = [...snap.values()].reduce((a, m) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
+      const gen = mesh.meta.generation;
+      if (opts.json) {
+        const perServer: Record<string, number> = {};
+        for (const m of snap.values()) for (const [id, c] of m) perServer[id] = c;
+        out('', { event: 'tick', generation: gen, revision: mesh.meta.revision, total, perServer, errors: Object.fromEntries(errors) });
+      } else {
+        console.log(`--- ${new Date().toISOString().slice(11, 19)}  ${total} req/s  miniRIB generation ${gen} (RIB revision ${mesh.meta.revision})${errors.size ? `  errors: ${[...errors].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
+        for (const service of services) {
+          const m = snap.get(service) ?? new Map<string, number>();
+          const n = [...m.values()].reduce((a, b) => a + b, 0);
+          const p = config!.services[service] as { mode?: string; subset?: number };
+          console.log(`  ${service} (${p.mode ?? 'random'}${p.subset ? ` ${p.subset}` : ''}): ${n} req/s`);
+          for (const s of servers.filter((x) => x.service === service)) {
+            const c = m.get(s.id) ?? 0;
+            const rec = mesh.meta.services[service];
+            const state = serverStates.get(s.id) ?? 'up';
+            const ring = ringOf(RTT_MS[0][REGIONS.indexOf(s.region)], rings(service));
+            const bar = '█'.repeat(Math.round((30 * c) / Math.max(1, n)));
+            console.log(`    ${s.id.padEnd(22)} ring ${ring} ${state.padEnd(8)} ${String(c).padStart(5)} ${bar}${rec?.addresses[s.id] ? '' : ' (not in miniRIB)'}`);
+          }
+        }
+      }
+      window.clear();
+      errors.clear();
+    };
+    const serverStates = new Map<string, string>();
+    const ticker = setInterval(tick, 1000);
+    cleanups.push(() => clearInterval(ticker));
+
+    /** ms from now until the client's decisions stop (or start) naming `id`. */
+    const timeUntil = async (pred: () => boolean, limitMs = 5000): Promise<number> => {
+      const t0 = performance.now();
+      while (!pred()) {
+        if (performance.now() - t0 > limitMs) return NaN;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return performance.now() - t0;
+    };
+    const routesTo = (service: string, id: string): boolean => {
+      for (let i = 0; i < 200; i++) {
+        const d = mesh.router.tryRoute({ service });
+        if (!(d instanceof Error) && d.server === id) return true;
+      }
+      return false;
+    };
+
+    // edits of the config dir, applied within a second (fs.watch, debounced)
+    let debounce: NodeJS.Timeout | undefined;
+    const watcher = watch(configDir, () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        void applyDir('config directory changed').then((c) => { if (c) config = c; });
+      }, 100);
+    });
+    cleanups.push(() => { clearTimeout(debounce); watcher.close(); });
+
+    const script = async (): Promise<void> => {
+      const at = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+      const victim = servers.find((s) => s.service === 'web' && s.region === CLIENT_REGION && routesTo('web', s.id)) ?? servers.find((s) => s.service === 'web')!;
+      await at(3);
+      const t0 = performance.now();
+      const d = await admin.drain('web', victim.id, 2000);
+      serverStates.set(victim.id, 'draining');
+      const ms = await timeUntil(() => !routesTo('web', victim.id));
+      out(`>>> drained ${victim.id} (RIB revision ${d.revision}): the client stopped choosing it ${(performance.now() - t0).toFixed(1)} ms after the request (${ms.toFixed(1)} ms after the drain call returned; daemons reached: ${d.daemons?.reached.join(', ') || 'none'})`,
+        { event: 'drain', server: victim.id, ms: performance.now() - t0 });
+      // planned maintenance: in-flight requests finish, then the server may stop
+      await timeUntil(() => byId.get(victim.id)!.inflight === 0);
+      await at(3);
+      await admin.setState('web', victim.id, 'up');
+      serverStates.set(victim.id, 'up');
+      out(`>>> ${victim.id} is up again`, { event: 'undrain', server: victim.id });
+      await at(3);
+      // a policy change through the config directory, as an operator would make it
+      const file = readdirSync(configDir).find((f) => /^web\.ya?ml$/.test(f));
+      if (file) {
+        const path = join(configDir, file);
+        const before = readFileSync(path, 'utf8');
+        const t1 = performance.now();
+        const gen0 = mesh.meta.generation;
+        writeFileSync(path, before.replace(/^rings_ms:.*$/m, 'rings_ms: [100, null]'));
+        const ms2 = await timeUntil(() => mesh.meta.generation !== gen0, 3000);
+        out(`>>> edited ${file}: rings_ms [100, null] (every region in ring 0): reached the client in ${ms2.toFixed(1)} ms`, { event: 'policy', ms: performance.now() - t1 });
+        await at(3);
+        writeFileSync(path, before);
+        out(`>>> restored ${file}`, { event: 'policy-restored' });
+      }
+    };
+    const scripted = opts.script ? script().catch((err) => out(`script failed: ${(err as Error).message}`, { event: 'script-error', message: (err as Error).message })) : Promise.resolve();
+
+    await new Promise<void>((resolveRun) => {
+      const end = (): void => resolveRun();
+      process.once('SIGINT', end);
+      process.once('SIGTERM', end);
+      if (opts.durationS !== undefined) setTimeout(end, opts.durationS * 1000).unref();
+    });
+    running = false;
+    await scripted.catch(() => undefined);
+    await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
+    out(`mesh stopped after ${sent} requests; last miniRIB swap ${(performance.now() - lastUpdate).toFixed(0)} ms ago`, { event: 'stop', sent });
+    return 0;
+  } finally {
+    await stop();
+  }
+}

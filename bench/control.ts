@@ -44,7 +44,7 @@ const f2 = (x: number): string => x.toFixed(2);
 interface Propagation { p50: number; p99: number; max: number; n: number; lost: number; reordered: number }
 
 /** N registry writes through `admin`; for each, the ms until the client's router runs on a miniRIB that has it. */
-async function propagation(admin: ControlClient, socketPath: string, n: number): Promise<Propagation> {
+async function propagation(admin: ControlClient, socketPath: string, n: number, before?: (i: number) => Promise<void>): Promise<Propagation> {
   const seen = new Map<number, number>(); // revision → when the client swapped it in
   let reordered = 0, last = 0;
   const client = await connectDaemon({
@@ -57,11 +57,15 @@ async function propagation(admin: ControlClient, socketPath: string, n: number):
   });
   const lat: number[] = [];
   let lost = 0;
+  const final = new Map<string, string>();
   try {
     for (let i = 0; i < n; i++) {
+      await before?.(i);
       const id = `s${i % 20}`;
       const t0 = performance.now();
-      const { revision } = await admin.register('web', id, { region: i % 2 ? 'east' : 'west', address: `127.0.0.1:${10000 + (i % 20)}`, weight: 1 + (i % 7) });
+      const address = `127.0.0.1:${10000 + i}`;
+      const { revision } = await admin.register('web', id, { region: i % 2 ? 'east' : 'west', address, weight: 1 + (i % 7) });
+      final.set(id, address);
       const deadline = t0 + 5000;
       let at: number | undefined;
       while ((at = [...seen.entries()].find(([r]) => r >= revision)?.[1]) === undefined && performance.now() < deadline) {
@@ -71,6 +75,9 @@ async function propagation(admin: ControlClient, socketPath: string, n: number):
       else lat.push(at - t0);
       for (const r of [...seen.keys()]) if (r < revision) seen.delete(r);
     }
+    // lost: a write whose effect the client's data does not show at the end
+    const addresses = client.meta.services.web?.addresses ?? {};
+    for (const [id, a] of final) if (addresses[id] !== a) lost++;
   } finally {
     client.close();
   }
@@ -118,6 +125,39 @@ async function etcdPropagation(dir: string): Promise<Propagation & { members: nu
     }
   } finally {
     await daemonStore.close();
+    await admin.close();
+    await control.close();
+    await store.close();
+    await cluster.stop();
+  }
+}
+
+/** The same writes while the etcd leader is SIGKILLed (at n/3) and the daemon restarts (at 2n/3). */
+async function etcdFailover(dir: string): Promise<Propagation> {
+  const cluster = await startEtcdCluster(3);
+  const endpoints = cluster.endpoints;
+  const store = await openEtcdStore({ endpoints, prefix: 'fail/', limits: CONTROL_LIMITS });
+  const control = await startControlServer({ store, auth, xrsTickMs: 0 });
+  const admin = new ControlClient(control.url, TOKEN);
+  const sock = join(dir, 'f.sock');
+  const startDaemon = async () => {
+    const s = await openEtcdStore({ endpoints, prefix: 'fail/', limits: CONTROL_LIMITS });
+    const d = await RibDaemon.start({ store: s, tenant: 'default', socket: sock, cacheDir: join(dir, 'f-cache') });
+    return { close: async () => { await d.close(); await s.close(); } };
+  };
+  let daemon = await startDaemon();
+  const n = Math.min(UPDATES, 300);
+  try {
+    await setup(admin);
+    return await propagation(admin, sock, n, async (i) => {
+      if (i === Math.floor(n / 3)) await cluster.kill(await cluster.leader());
+      if (i === Math.floor((2 * n) / 3)) {
+        await daemon.close();
+        daemon = await startDaemon();
+      }
+    });
+  } finally {
+    await daemon.close();
     await admin.close();
     await control.close();
     await store.close();
@@ -194,6 +234,9 @@ try {
   console.log(`propagation, etcd (${UPDATES} updates)...`);
   const x = await etcdPropagation(dir);
   console.log(x);
+  console.log('etcd failover (leader killed, daemon restarted)...');
+  const fo = await etcdFailover(dir);
+  console.log(fo);
   console.log(`daemon scale (${SERVICES} services × ${PER_SERVICE} servers)...`);
   const s = await daemonScale(dir);
   console.log(s);
@@ -207,8 +250,9 @@ try {
     '|---|---|---|',
     `| registry write → client decision, embedded store, p99 over ${e.n} updates ≤ 100 ms | p50 ${f1(e.p50)} ms, p99 ${f1(e.p99)} ms, max ${f1(e.max)} ms; lost ${e.lost}, reordered ${e.reordered} | ${met(e.p99 <= 100 && e.lost === 0)} |`,
     `| registry write → client decision, etcd (3 members), p99 over ${x.n} updates ≤ 250 ms | p50 ${f1(x.p50)} ms, p99 ${f1(x.p99)} ms, max ${f1(x.max)} ms; lost ${x.lost}, reordered ${x.reordered} | ${met(x.p99 <= 250 && x.lost === 0)} |`,
+    `| zero lost or reordered updates across an etcd leader kill and a daemon restart (${fo.n} sequential writes) | lost ${fo.lost}, reordered ${fo.reordered}; p50 ${f1(fo.p50)} ms, p99 ${f1(fo.p99)} ms, max ${f1(fo.max)} ms (the leader election) | ${met(fo.lost === 0 && fo.reordered === 0)} |`,
     `| daemon with ${SERVICES.toLocaleString('en-US')} services × ${PER_SERVICE} servers: an update to one service re-encodes only the affected client's miniRIB, ≤ 5 ms | ${s.small.clients} client re-encoded and pushed per update; p50 ${f2(s.small.p50)} ms, p99 ${f2(s.small.p99)} ms (clients of 10 services = 1,000 servers) | ${met(s.small.p99 <= 5 && s.small.clients === 1)} |`,
-    `| the same, for one client that carries every service (${s.big.servers.toLocaleString('en-US')} servers in one miniRIB) | ${f1(s.big.ms)} ms (its first miniRIB: ${f1(s.big.firstMs)} ms) | ${met(s.big.ms <= 5)} |`,
+    `| (beyond the target) the same for one client that carries every service: ${s.big.servers.toLocaleString('en-US')} servers in one miniRIB | ${f1(s.big.ms)} ms to re-encode and push it (its first miniRIB: ${f1(s.big.firstMs)} ms) | ${s.big.ms <= 5 ? 'within 5 ms' : '**over 5 ms**: a whole-buffer re-encode'} |`,
     '',
     `Set-up: ${SERVICES.toLocaleString('en-US')} services written to the embedded store in ${f1(s.loadS)} s (one transaction per service); the daemon started in ${f2(s.daemonStartS)} s; ${s.clients} clients of 10 services each connected.`,
   ].join('\n');

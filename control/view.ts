@@ -6,7 +6,7 @@
 // Each entity remembers the revision it was loaded at: events at or below it are already in, so
 // a range read and a watch can overlap without applying anything twice.
 // Used by host/node/daemon.ts (and its tests).
-import type { ServiceModel } from '../bindings/model.js';
+import { type ServiceModel, validateModel } from '../bindings/model.js';
 import { policyToModel, type ServicePolicy } from './config.js';
 import * as K from './rib.js';
 import type { LatencyRecord, ServerRecord, ShardsRecord, SpillRecord } from './rib.js';
@@ -30,13 +30,19 @@ export interface BuiltService {
   addresses: Record<string, string>;
   /** Problems met while building (a dangling replica, a spill list of the wrong length), dropped from the model. */
   warnings: string[];
+  /**
+   * Set when the service's model breaks a rule of spec/routing.md §2 against the current latency
+   * matrix (checked once per build, so a client's encode need not check it again): a miniRIB
+   * with this service would be refused, so the daemon keeps the clients' last good one.
+   */
+  error?: string;
 }
 
 export class RibView {
   latency?: LatencyRecord;
   latencyAt = 0;
   readonly services = new Map<string, ServiceState>();
-  private built = new Map<string, { version: number; out: BuiltService }>(); // key: service \0 client region
+  private built = new Map<string, { version: number; latencyAt: number; out: BuiltService }>(); // key: service \0 client region
 
   constructor(readonly tenant: string) {}
 
@@ -103,7 +109,7 @@ export class RibView {
     if (!s) return { model: { name, servers: [] }, addresses: {}, warnings: [] };
     const cacheKey = `${name}\u0000${clientRegion}`;
     const cached = this.built.get(cacheKey);
-    if (cached && cached.version === s.version) return cached.out;
+    if (cached && cached.version === s.version && cached.latencyAt === this.latencyAt) return cached.out;
     const warnings: string[] = [];
     const ids = [...s.servers.keys()].sort();
     const index = new Map(ids.map((id, i) => [id, i]));
@@ -136,8 +142,15 @@ export class RibView {
       if (keep.length === rings) model.spill = { [clientRegion]: keep };
       else warnings.push(`spill for ${clientRegion} has ${keep.length} fractions for ${rings} rings; left out`);
     }
-    const out = { model, addresses, warnings };
-    this.built.set(cacheKey, { version: s.version, out });
+    const out: BuiltService = { model, addresses, warnings };
+    if (this.latency) {
+      try {
+        validateModel({ regions: this.latency.regions, rtt_us: this.latency.rtt_us, services: [model] }, { id: 'check', region: this.latency.regions[0] });
+      } catch (err) {
+        out.error = (err as Error).message;
+      }
+    }
+    this.built.set(cacheKey, { version: s.version, latencyAt: this.latencyAt, out });
     return out;
   }
 

@@ -15,7 +15,7 @@ import { openRemoteStore } from '../dist/control/store/remote.js';
 import type { RibStore } from '../dist/control/store/types.js';
 import { RibDaemon } from '../dist/host/node/daemon.js';
 import { connectDaemon, type DaemonRouter } from '../dist/host/node/daemon-client.js';
-import { FRAME_ERROR, FRAME_HELLO, FrameReader, jsonFrame } from '../dist/host/node/frames.js';
+import { FRAME_ERROR, FRAME_HELLO, FRAME_RIB, FrameReader, jsonFrame, parseRib, type RibMeta } from '../dist/host/node/frames.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const READ = 'read-token-0123456789abcdef';
@@ -188,6 +188,49 @@ describe('daemon', () => {
       expect(err).toMatch(message);
       expect(d.daemon.status().clients).toBeLessThanOrEqual(1);
     } finally {
+      await d.close();
+    }
+  });
+
+  it('partial-meta: after the first miniRIB, a push lists only the services that changed', async () => {
+    const d = await startDaemon('d6');
+    try {
+      const s = createConnection(d.socket);
+      const reader = new FrameReader();
+      const frames: RibMeta[] = [];
+      s.on('data', (c: Buffer) => reader.push(c, (type, p) => { if (type === FRAME_RIB) frames.push(parseRib(p).meta); }));
+      s.on('connect', () => s.write(jsonFrame(FRAME_HELLO, { client: { id: 'raw', region: 'east' }, services: ['web', 'api'] })));
+      await until(() => frames.length === 1);
+      expect(frames[0].full).toBe(true);
+      expect(Object.keys(frames[0].services).sort()).toEqual(['api', 'web']);
+      await admin.register('api', 'a2', { region: 'west', address: '127.0.0.1:301' });
+      await until(() => frames.length === 2);
+      expect(frames[1].full).toBe(false);
+      expect(Object.keys(frames[1].services)).toEqual(['api']);
+      s.destroy();
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('bad-record-in-store: the client keeps its last good miniRIB and hears why', async () => {
+    const d = await startDaemon('d7');
+    const errors: string[] = [];
+    const m = await connectDaemon({ socket: d.socket, client: { id: 'c7', region: 'east' }, services: ['web'], onError: (e) => errors.push(`${e.code}: ${e.message}`) });
+    try {
+      const gen = m.meta.generation;
+      const before = servers(m, 'web');
+      // a record no controller would write (weight 0), put straight into the store
+      await store.put('rr/default/svc/web/server/bad', JSON.stringify({ id: 'bad', region: 'east', weight: 0, state: 'up', address: '127.0.0.1:9' }));
+      await until(() => errors.length > 0);
+      expect(errors[0]).toMatch(/^MODEL: miniRIB not built, keeping the last good one: .*weight/);
+      expect(m.meta.generation).toBe(gen);
+      expect(servers(m, 'web')).toEqual(before);
+      await store.delete('rr/default/svc/web/server/bad');
+      await until(() => m.meta.generation > gen);
+      expect(servers(m, 'web')).toEqual(before);
+    } finally {
+      m.close();
       await d.close();
     }
   });

@@ -55,11 +55,14 @@ export async function connectDaemon(opts: DaemonRouterOptions): Promise<DaemonRo
     try {
       if (!router) router = await createRouter({ rib, core: opts.core });
       else router.update(rib);
-      meta = m;
+      // a partial meta lists only the services that changed; keep the rest
+      meta = m.full || !meta ? m : { ...m, services: { ...meta.services, ...m.services } };
       resolveFirst();
-      opts.onUpdate?.(m);
+      opts.onUpdate?.(meta);
     } catch (err) {
       opts.onError?.({ code: 'UPDATE_REFUSED', message: `miniRIB generation ${m.generation} refused by the core: ${(err as Error).message}` });
+      // start over on a new connection: its first miniRIB comes with the full meta
+      socket?.destroy();
     }
   }));
 
@@ -70,6 +73,8 @@ export async function connectDaemon(opts: DaemonRouterOptions): Promise<DaemonRo
     const reader = new FrameReader();
     s.on('connect', () => {
       connected = true;
+      // the daemon's first miniRIB on a connection is full; generations from a restarted daemon
+      // still only grow (they are microsecond timestamps at least)
       delay = 50;
       s.write(jsonFrame(FRAME_HELLO, { client: opts.client, services: [...services] }));
     });

@@ -15,12 +15,12 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { encodeMiniRib } from '../../bindings/encoder.js';
 import { errorName, RingrouteError } from '../../bindings/errors.js';
-import type { ClientModel } from '../../bindings/model.js';
+import { type ClientModel, validateModel } from '../../bindings/model.js';
 import * as K from '../../control/rib.js';
 import type { ServicePolicy } from '../../control/config.js';
 import * as S from '../../control/schema.js';
 import { StoreError, type RibStore, type WatchEvent, type Watcher } from '../../control/store/types.js';
-import { RibView, type ServiceState } from '../../control/view.js';
+import { type BuiltService, RibView, type ServiceState } from '../../control/view.js';
 import { FRAME_ERROR, FRAME_HELLO, FRAME_SUBSCRIBE, FrameReader, jsonFrame, ribFrame, type RibMeta } from './frames.js';
 
 export interface DaemonOptions {
@@ -66,6 +66,8 @@ interface Client {
   dirty: boolean;
   /** Generation of the last miniRIB sent. */
   sent: number;
+  /** Per service, the built model last sent: a service whose model is the same object is left out of the next meta. */
+  sentBuilt: Map<string, BuiltService>;
   lastError?: string;
 }
 
@@ -408,20 +410,32 @@ export class RibDaemon {
     }
     const names = [...c.services].sort();
     const built = names.map((n) => this.view.build(n, c.model!.region));
-    const generation = this.nextGeneration();
+    // each service was checked when its model was built; the client's own fields are checked here
+    const broken = built.find((b) => b.error);
+    if (broken) {
+      this.encodeErrors++;
+      this.sendError(c, 'MODEL', `miniRIB not built, keeping the last good one: ${broken.error}`);
+      return;
+    }
     let rib: Uint8Array;
+    const generation = this.nextGeneration();
     try {
-      rib = encodeMiniRib({ regions: lat.regions, rtt_us: lat.rtt_us, services: built.map((b) => b.model) }, c.model, { generation });
+      validateModel({ regions: lat.regions, rtt_us: lat.rtt_us, services: [] }, c.model);
+      rib = encodeMiniRib({ regions: lat.regions, rtt_us: lat.rtt_us, services: built.map((b) => b.model) }, c.model, { generation, check: false });
     } catch (err) {
       this.encodeErrors++;
       const code = err instanceof RingrouteError ? errorName(err.code) : 'ENCODE';
       this.sendError(c, code, `miniRIB refused, keeping the last good one: ${(err as Error).message}`);
       return;
     }
-    const meta: RibMeta = { generation, revision: this.revision, services: {} };
+    const full = c.sent === 0;
+    const meta: RibMeta = { generation, revision: this.revision, services: {}, full };
     names.forEach((n, i) => {
       const b = built[i];
-      meta.services[n] = { addresses: b.addresses, ...(this.view.services.get(n)?.policy ? { policy: this.view.services.get(n)!.policy } : {}), ...(b.warnings.length ? { warnings: b.warnings } : {}) };
+      if (!full && c.sentBuilt.get(n) === b) return;
+      c.sentBuilt.set(n, b);
+      const policy = this.view.services.get(n)?.policy;
+      meta.services[n] = { addresses: b.addresses, ...(policy ? { policy } : {}), ...(b.warnings.length ? { warnings: b.warnings } : {}) };
     });
     c.sent = generation;
     c.lastError = undefined;
@@ -462,7 +476,7 @@ export class RibDaemon {
   }
 
   private accept(socket: Socket): void {
-    const c: Client = { socket, services: new Set(), dirty: false, sent: 0 };
+    const c: Client = { socket, services: new Set(), dirty: false, sent: 0, sentBuilt: new Map() };
     this.clients.add(c);
     const reader = new FrameReader();
     socket.on('drain', () => { if (c.dirty) this.push(c); });

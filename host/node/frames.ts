@@ -26,8 +26,13 @@ export interface RibMeta {
   generation: number;
   /** The RIB store revision the data reflects. */
   revision: number;
-  /** Per service: server id → address, and the policy fields the core doesn't carry. */
+  /**
+   * Per service: server id → address, and the policy fields the core doesn't carry. With `full`
+   * false, only the services that changed since the previous miniRIB on this connection: the
+   * library keeps the others' entries (daemon-client.ts merges).
+   */
   services: Record<string, { addresses: Record<string, string>; policy?: unknown; warnings?: string[] }>;
+  full: boolean;
 }
 
 export function frame(type: number, payload: Uint8Array): Buffer {

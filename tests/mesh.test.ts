@@ -16,7 +16,7 @@ interface Line { event: string; [k: string]: unknown }
 
 function runMesh(seconds: number): Promise<{ lines: Line[]; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, 'mesh', '--dir', join(dir, 'mesh'), '--duration', String(seconds), '--json', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [bin, 'mesh', '--dir', join(dir, 'mesh'), '--duration', String(seconds), '--exit-after-script', '--json', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     p.stderr.on('data', (c: Buffer) => { err += c.toString(); });
@@ -24,8 +24,8 @@ function runMesh(seconds: number): Promise<{ lines: Line[]; code: number | null;
   });
 }
 
-it('local-mesh: drain and a policy edit reach the client within a second, no request fails', async () => {
-  const { lines, code, stderr } = await runMesh(15);
+it('local-mesh: a drain, a policy edit and a surge change the routing as they should; no request fails', async () => {
+  const { lines, code, stderr } = await runMesh(90);
   expect(stderr).toBe('');
   expect(code).toBe(0);
   const ev = (name: string): Line | undefined => lines.find((l) => l.event === name);
@@ -59,6 +59,21 @@ it('local-mesh: drain and a policy edit reach the client within a second, no req
   expect(wide.some((t) => (t.perServer['web-eu-west-1'] ?? 0) + (t.perServer['web-us-west-1'] ?? 0) > 0)).toBe(true);
   const narrow = before.filter((t) => t.total > 0);
   for (const t of narrow) expect((t.perServer['web-eu-west-1'] ?? 0) + (t.perServer['web-eu-west-2'] ?? 0)).toBe(0);
+
+  // a surge in us-east: xRS spills part of web's traffic outward within a few ticks, then takes it back
+  const spill = ev('xrs-spill') as Line & { t: number; keep: number; ms: number };
+  expect(spill).toBeDefined();
+  expect(spill.keep).toBeLessThan(1);
+  expect(spill.ms).toBeLessThan(3000);
+  const over = (ev('surge-over') as Line & { t: number }).t;
+  const spilled = ticks.filter((t) => t.t > spill.t + 1000 && t.t < over);
+  expect(spilled.length).toBeGreaterThan(0);
+  for (const t of spilled) expect((t.perServer['web-us-west-1'] ?? 0) + (t.perServer['web-us-west-2'] ?? 0)).toBeGreaterThan(0);
+  const recovered = ev('xrs-recovered') as Line & { t: number; ms: number };
+  expect(recovered).toBeDefined();
+  expect(recovered.ms).toBeLessThan(10_000);
+  const after = ticks.filter((t) => t.t > recovered.t + 1500);
+  for (const t of after) expect((t.perServer['web-us-west-1'] ?? 0) + (t.perServer['web-eu-west-1'] ?? 0)).toBe(0);
 
   for (const t of ticks) expect(t.errors).toEqual({});
   expect(ticks.reduce((a, t) => a + t.total, 0)).toBeGreaterThan(1000);

@@ -18,7 +18,7 @@ import { CONTROL_LIMITS } from '../../control/store/validate.js';
 import { RibDaemon } from './daemon.js';
 import { runMesh } from './mesh.js';
 
-export const CONTROL_USAGE = `  ringroute mesh [--dir D] [--duration S] [--no-script] [--json] [--port P]
+export const CONTROL_USAGE = `  ringroute mesh [--dir D] [--duration S] [--no-script] [--exit-after-script] [--json] [--port P]
       the local mesh: control server, daemon, HTTP servers in three regions and a client (npm start)
   ringroute control [--store embedded:<dir> | --store etcd:<url,url,...>] [--tokens F] [--port P] [--host H]
       the control server (registry, config, latency, xRS APIs); default store embedded:.ringroute/control
@@ -111,10 +111,10 @@ const waitForSignal = (): Promise<void> => new Promise((r) => {
 export async function controlMain(cmd: string, argv: string[]): Promise<number | undefined> {
   switch (cmd) {
     case 'mesh': {
-      const p = parse(argv, ['--dir', '--duration', '--port', '--concurrency'], ['--no-script', '--json']);
+      const p = parse(argv, ['--dir', '--duration', '--port', '--concurrency'], ['--no-script', '--json', '--exit-after-script']);
       return runMesh({
         dir: str(p, '--dir') ?? MESH_DIR, durationS: num(p, '--duration'), script: !p.flags.has('--no-script'),
-        json: p.flags.has('--json'), port: num(p, '--port'), concurrency: num(p, '--concurrency', 16)!,
+        json: p.flags.has('--json'), port: num(p, '--port'), concurrency: num(p, '--concurrency', 16)!, exitAfterScript: p.flags.has('--exit-after-script'),
       });
     }
     case 'control': {

@@ -37,6 +37,8 @@ export interface MeshOptions {
   json: boolean;
   port?: number;
   concurrency: number;
+  /** Stop 2 s after the scripted timeline ends (tests); --duration stays a hard cap. */
+  exitAfterScript?: boolean;
 }
 
 export const REGIONS = ['us-east', 'us-west', 'eu-west'];
@@ -47,6 +49,10 @@ export const RTT_MS = [
   [75, 140, 0.3],
 ];
 const CLIENT_REGION = 'us-east';
+/** Each server's declared capacity, for cross-region spill (xRS): us-east's two web servers take 3,000 req/s. */
+const CAPACITY_RPS = 1500;
+/** How much the scripted surge multiplies the demand us-east reports. */
+const SURGE = 4;
 export const TENANT = 'default';
 
 export const examplesConfig = fileURLToPath(new URL('../../../examples/mesh/config/', import.meta.url));
@@ -152,7 +158,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
           s.address = `127.0.0.1:${(s.server.address() as AddressInfo).port}`;
           servers.push(s);
           cleanups.push(() => new Promise<void>((r) => { s.server.closeAllConnections(); s.server.close(() => r()); }));
-          await writer.register(service, s.id, { region, address: s.address, weight: 1 });
+          await writer.register(service, s.id, { region, address: s.address, weight: 1, capacity_rps: CAPACITY_RPS });
         }
       }
       const policy = config.services[service] as { mode?: string };
@@ -204,6 +210,9 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     const window = new Map<string, Map<string, number>>();
     let running = true;
     let sent = 0;
+    let webDone = 0;
+    let surge = 1;
+    let keep = 1; // the published keep fraction of web's ring 0 for us-east (xRS), for display
     const one = (): Promise<void> => new Promise((done) => {
       const service = services[rng.below(services.length)];
       const policy = config!.services[service] as { mode?: string };
@@ -231,6 +240,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
           m.set(d.server, (m.get(d.server) ?? 0) + 1);
         }
         sent++;
+        if (service === 'web') webDone++;
         done();
       };
       const r = httpRequest({ host, port: Number(port), path: '/', agent }, (res) => {
@@ -256,14 +266,15 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
       if (opts.json) {
         const perServer: Record<string, number> = {};
         for (const m of snap.values()) for (const [id, c] of m) perServer[id] = c;
-        out('', { event: 'tick', generation: gen, revision: mesh.meta.revision, total, perServer, errors: Object.fromEntries(errors) });
+        out('', { event: 'tick', keep, generation: gen, revision: mesh.meta.revision, total, perServer, errors: Object.fromEntries(errors) });
       } else {
         console.log(`--- ${new Date().toISOString().slice(11, 19)}  ${total} req/s  miniRIB generation ${gen} (RIB revision ${mesh.meta.revision})${errors.size ? `  errors: ${[...errors].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
         for (const service of services) {
           const m = snap.get(service) ?? new Map<string, number>();
           const n = [...m.values()].reduce((a, b) => a + b, 0);
-          const p = config!.services[service] as { mode?: string; subset?: number };
-          console.log(`  ${service} (${p.mode ?? 'random'}${p.subset ? ` ${p.subset}` : ''}): ${n} req/s`);
+          const p = config!.services[service] as { mode?: string; subset?: number; xrs?: unknown };
+          const spill = p.xrs ? `, xRS: ring 0 keeps ${(100 * keep).toFixed(0)}%` : '';
+          console.log(`  ${service} (${p.mode ?? 'random'}${p.subset ? ` ${p.subset}` : ''}${spill}): ${n} req/s`);
           for (const s of servers.filter((x) => x.service === service)) {
             const c = m.get(s.id) ?? 0;
             const rec = mesh.meta.services[service];
@@ -280,6 +291,18 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     const serverStates = new Map<string, string>();
     const ticker = setInterval(tick, 1000);
     cleanups.push(() => clearInterval(ticker));
+
+    // the demand of this region's clients, as their daemons would report it to xRS (×SURGE in a surge)
+    let lastReport = performance.now();
+    const reporterTimer = setInterval(() => {
+      const now = performance.now();
+      const rps = (webDone * 1000) / (now - lastReport);
+      webDone = 0;
+      lastReport = now;
+      void writer.reportLoad('web', CLIENT_REGION, Math.round(rps * surge)).catch(() => undefined);
+      void admin.xrs('web').then((x) => { keep = x.spill?.spill[CLIENT_REGION]?.[0] ?? 1; }).catch(() => undefined);
+    }, 500);
+    cleanups.push(() => clearInterval(reporterTimer));
 
     /** ms from now until the client's decisions stop (or start) naming `id`. */
     const timeUntil = async (pred: () => boolean, limitMs = 5000): Promise<number> => {
@@ -339,6 +362,19 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
         writeFileSync(path, before);
         out(`>>> restored ${file}`, { event: 'policy-restored' });
       }
+      await at(2);
+      // a demand surge in us-east: xRS spills part of web's traffic to the next ring, then takes it back
+      const t2 = performance.now();
+      surge = SURGE;
+      out(`>>> surge: us-east's web demand ×${SURGE} (capacity ${2 * CAPACITY_RPS} req/s, target 80%)`, { event: 'surge' });
+      const ms3 = await timeUntil(() => keep < 1, 5000);
+      out(`>>> xRS: ring 0 keeps ${(100 * keep).toFixed(0)}% of us-east's web traffic, the rest spills to the outer rings (${ms3.toFixed(0)} ms after the surge began)`, { event: 'xrs-spill', keep, ms: performance.now() - t2 });
+      await at(4);
+      surge = 1;
+      const t3 = performance.now();
+      out('>>> surge over', { event: 'surge-over' });
+      const ms4 = await timeUntil(() => keep === 1, 15_000);
+      out(`>>> xRS: all of us-east's web traffic is back in ring 0, ${ms4.toFixed(0)} ms after the surge ended`, { event: 'xrs-recovered', ms: performance.now() - t3 });
     };
     const scripted = opts.script ? script().catch((err) => out(`script failed: ${(err as Error).message}`, { event: 'script-error', message: (err as Error).message })) : Promise.resolve();
 
@@ -347,6 +383,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
       process.once('SIGINT', end);
       process.once('SIGTERM', end);
       if (opts.durationS !== undefined) setTimeout(end, opts.durationS * 1000).unref();
+      if (opts.exitAfterScript) void scripted.then(() => setTimeout(end, 2000));
     });
     running = false;
     await scripted.catch(() => undefined);

@@ -23,7 +23,7 @@ export class ControlClient {
   private dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
   private base: string;
 
-  constructor(readonly url: string, private token: string, readonly tenant = 'default') {
+  constructor(readonly url: string, readonly token: string, readonly tenant = 'default') {
     this.base = `${url.replace(/\/$/, '')}/v1/tenants/${encodeURIComponent(tenant)}`;
   }
 

@@ -148,18 +148,21 @@ export async function controlMain(cmd: string, argv: string[]): Promise<number |
       const tenant = str(p, '--tenant') ?? 'default';
       const name = str(p, '--name') ?? `${hostname()}-${process.pid}`;
       const etcd = str(p, '--etcd');
-      const client = clientFrom(p);
-      const store = etcd ? await openEtcdStore({ endpoints: etcd.split(','), limits: CONTROL_LIMITS }) : openRemoteStore({ url: client.url, token: str(p, '--token') ?? process.env.RINGROUTE_TOKEN ?? '', tenant });
+      // through the control server (a read token), or straight from etcd (no token: etcd's own access control)
+      const client = etcd ? undefined : clientFrom(p);
+      const store = etcd
+        ? await openEtcdStore({ endpoints: etcd.split(','), limits: CONTROL_LIMITS })
+        : openRemoteStore({ url: client!.url, token: client!.token, tenant });
       const daemon = await RibDaemon.start({
         store, tenant, socket, cacheDir: str(p, '--cache') ?? '.ringroute/daemon-cache',
-        report: etcd ? undefined : (r) => client.reportDaemon(name, r).then(() => undefined),
+        report: client ? (r) => client.reportDaemon(name, r).then(() => undefined) : undefined,
         log: (l) => console.error(l),
       });
       console.log(`ringroute daemon "${name}": tenant ${tenant}, socket ${socket}, store ${store.kind}`);
       await waitForSignal();
       await daemon.close();
       await store.close();
-      await client.close();
+      await client?.close();
       return 0;
     }
     case 'registry': {

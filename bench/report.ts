@@ -1,5 +1,6 @@
-// Tables (markdown, also printed to the console) and the bench/RESULTS.md writer. The file is
-// regenerated in full from one run: nothing of a previous RESULTS.md is kept.
+// Tables (markdown, also printed to the console) and the bench/RESULTS.md writer. run.ts
+// regenerates the file in full from one run, except the named sections other benchmark scripts
+// write (writeSection: bench/control.ts), which it keeps as they are.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { find, fmtNs, fmtOps, type Measure, measures } from './harness.js';

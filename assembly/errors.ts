@@ -58,3 +58,4 @@ export const CLIENT_SEED: i32 = 63;
 export const MODEL_SHAPE: i32 = 64;
 export const BAD_REQUEST: i32 = 70;
 export const BAD_OPTIONS: i32 = 71;
+export const THREADS_FULL: i32 = 72;

@@ -3,11 +3,15 @@
 //   n = 1: cand[0], no draw; else i = below(n), j = below(n − 1), j ≥ i → j + 1,
 //   b wins if load[b] × weight[a] < load[a] × weight[b] (doubles; ties go to a).
 // Cost O(1); called by route() once per request that has a candidate.
+// The shared-memory build reads each load from the server's load cell (assembly/cells.ts): the
+// reported load plus the outstanding requests of every thread (spec/shared.md).
+import { cellLoad } from './cells';
 import { below } from './rng';
 
 /**
- * The chosen entry of `n` ≥ 1 service-local server indices at `cand`; `loads` (f64) and
- * `weights` (u32) are the service's slices of the load table and the weight column.
+ * The chosen entry of `n` ≥ 1 service-local server indices at `cand`; `loads` (f64; shared
+ * build: u32 cell addresses) and `weights` (u32) are the service's slices of the load table and
+ * the weight column.
  */
 export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
   if (n == 1) return load<u32>(cand);
@@ -16,7 +20,14 @@ export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
   if (j >= i) j++;
   const a = load<u32>(cand + i * 4);
   const b = load<u32>(cand + j * 4);
-  const la = load<f64>(loads + a * 8), lb = load<f64>(loads + b * 8);
+  let la: f64, lb: f64;
+  if (ASC_FEATURE_THREADS) {
+    la = cellLoad(load<u32>(loads + a * 4));
+    lb = cellLoad(load<u32>(loads + b * 4));
+  } else {
+    la = load<f64>(loads + a * 8);
+    lb = load<f64>(loads + b * 8);
+  }
   const wa = <f64>load<u32>(weights + a * 4), wb = <f64>load<u32>(weights + b * 4);
   return lb * wa < la * wb ? b : a;
 }

@@ -22,6 +22,13 @@
 //   ring: the client's ring of every server (global index), NO_RING if it fits none.
 //   heap / sel / selRing: route()'s scratch: topK heap (max k × 16), candidates (u32), their rings.
 //
+// The shared-memory build (ASC_FEATURE_THREADS: build/ringroute.shared.wasm, spec/shared.md)
+// differs in three places, each a compile-time branch, so the other builds are unchanged:
+//   loads    u32[N]: each server's load cell (assembly/cells.ts), not f64[N] loads;
+//   heap / sel / selRing: the scratch of thread 0; thread t's is at + t × stride, where
+//            stride (GH_STRIDE, u32 at 184; GH_SIZE 192) is one 64-aligned block of the three;
+//   route_batch's two arrays come from the thread's own region (setThread), not a static.
+//
 // Derived service record (D_SIZE = 56 bytes), one per service:
 //
 //   0      4      8      12      16         20        24        28        32        36       40      44      48      52
@@ -64,22 +71,26 @@ import { GROUP_SIZE, G_CAND, G_COUNT, G_KEEP, G_RING, NO_RING, chooseGroup, choo
 import { topK } from './rendezvous';
 import { setRngState } from './rng';
 import { buildIndex, findShard, indexBits } from './shardmap';
+import { cellAdd } from './cells';
 
 // ── generation header ────────────────────────────────────────────────────────
-const GH_BUF: u32 = 0;
+export const GH_BUF: u32 = 0;
 const GH_CHAIN: u32 = 4;
 const GH_VIEW: u32 = 8;
-const GH_S: u32 = 144;
-const GH_N: u32 = 148;
+export const GH_S: u32 = 144;
+export const GH_N: u32 = 148;
 const GH_SVCS: u32 = 152;
-const GH_NAMETAB: u32 = 156;
-const GH_NAMEMASK: u32 = 160;
-const GH_LOADS: u32 = 164;
+export const GH_NAMETAB: u32 = 156;
+export const GH_NAMEMASK: u32 = 160;
+export const GH_LOADS: u32 = 164;
 const GH_RING: u32 = 168;
 const GH_HEAP: u32 = 172;
 const GH_SEL: u32 = 176;
 const GH_SELRING: u32 = 180;
-const GH_SIZE: u32 = 184;
+const GH_STRIDE: u32 = 184; // shared build only
+const GH_SIZE: u32 = ASC_FEATURE_THREADS ? 192 : 184;
+/** Bytes of one load-table entry: an f64 load, or (shared build) a u32 cell address. */
+export const LOAD_ENTRY: u32 = ASC_FEATURE_THREADS ? 4 : 8;
 
 // ── derived service record ───────────────────────────────────────────────────
 const D_SIZE: u32 = 56;
@@ -111,6 +122,13 @@ const CHAIN_HDR: u32 = 8;
 
 /** The generation in force (0: nothing loaded). */
 let cur: u32 = 0;
+/** Shared build: route()'s scratch copies derive() lays out (one per thread record). */
+let scratchCopies: u32 = 1;
+/** Shared build: this instance's offset into a generation's route() scratch (thread × stride). */
+let scratchOff: u32 = 0;
+/** Shared build: this instance's thread index, and its route_batch arrays (shard ‖ touch). */
+let threadIndex: u32 = 0;
+let threadBatch: u32 = 0;
 let everLoaded = false;
 /** rr_error_detail of the last failed load. */
 export let loadDetail: u32 = NO_DETAIL;
@@ -132,7 +150,7 @@ function genArray(gh: u32, n: u32, size: u32): u32 {
 }
 
 /** Frees a generation's derived blocks and header (not its miniRIB block). */
-function freeGeneration(gh: u32): void {
+export function freeGeneration(gh: u32): void {
   let b = load<u32>(gh, GH_CHAIN);
   while (b != 0) {
     const nxt = load<u32>(b);
@@ -144,7 +162,7 @@ function freeGeneration(gh: u32): void {
 }
 
 // @ts-ignore: decorator
-@inline function view(gh: u32): u32 { return gh + GH_VIEW; }
+@inline export function view(gh: u32): u32 { return gh + GH_VIEW; }
 
 // ── load ─────────────────────────────────────────────────────────────────────
 
@@ -183,6 +201,57 @@ export function loadRib(buf: u32, len: u32): i32 {
   return 0;
 }
 
+/** The generation header of the last successful buildGeneration(). */
+export let built: u32 = 0;
+
+/**
+ * Validates the miniRIB at `buf` and derives a generation from it, without making it current:
+ * 0 with `built` set to its header (which then owns `buf`), or an error code (everything this call
+ * allocated is freed; the host still owns `buf`). O(buffer). Called by the shared build's
+ * publisher (assembly/generations.ts), which carries load cells instead of loads; loadRib keeps
+ * its own copy of these steps so that the single-threaded builds stay byte for byte as they were.
+ */
+export function buildGeneration(buf: u32, len: u32): i32 {
+  loadDetail = NO_DETAIL;
+  built = 0;
+  const gh = alloc(GH_SIZE);
+  if (gh == 0) return E.OUT_OF_MEMORY;
+  memory.fill(gh, 0, GH_SIZE);
+  const code = validate(buf, len, view(gh));
+  if (code != 0) {
+    loadDetail = errDetail;
+    free(gh);
+    return code;
+  }
+  store<u32>(gh, nameTable, GH_NAMETAB);
+  store<u32>(gh, nameMask, GH_NAMEMASK);
+  store<u32>(gh, buf, GH_BUF);
+  if (!derive(gh)) {
+    freeGeneration(gh);
+    return E.OUT_OF_MEMORY;
+  }
+  built = gh;
+  return 0;
+}
+
+/** Shared build: derive() lays out `n` copies of route()'s scratch (one per thread record). */
+export function setScratchCopies(n: u32): void { scratchCopies = n; }
+
+/** Shared build: this instance is thread `t`, with route_batch arrays at `batch` (BATCH × 8 bytes). */
+export function setThread(t: u32, batch: u32): void {
+  threadIndex = t;
+  threadBatch = batch;
+}
+
+/** Shared build: makes `gh` the generation this instance decides on (0: none). O(1). */
+export function setCurrent(gh: u32): void {
+  cur = gh;
+  scratchOff = gh == 0 ? 0 : threadIndex * load<u32>(gh, GH_STRIDE);
+}
+
+/** The generation this instance decides on (0: none). */
+export function current(): u32 { return cur; }
+
 /** Builds the derived data of a validated generation. False when memory runs out. */
 function derive(gh: u32): bool {
   const v = view(gh);
@@ -207,14 +276,14 @@ function derive(gh: u32): bool {
 
   // the load table first: it lands in the block validate() just freed (its id-pair scratch,
   // sized for N), whose pages are already touched
-  const loads = genArray(gh, N, 8);
+  const loads = genArray(gh, N, LOAD_ENTRY);
   const svcs = genArray(gh, S, D_SIZE);
   const ring = genArray(gh, N, 4);
   if ((S > 0 && svcs == 0) || loads == 0 || ring == 0) return false;
   store<u32>(gh, svcs, GH_SVCS);
   store<u32>(gh, loads, GH_LOADS);
   store<u32>(gh, ring, GH_RING);
-  memory.fill(loads, 0, N * 8);
+  memory.fill(loads, 0, N * LOAD_ENTRY);
 
   // route() scratch sizes, and load-time subset scratch
   let maxK: u32 = 0, maxSel: u32 = 0, maxSubsetGroup: u32 = 0;
@@ -333,6 +402,19 @@ function derive(gh: u32): bool {
   // connection subsets: topK(group, subset, client hash) of each ring group larger than subset
   if (maxSubsetGroup > 0 && !buildSubsets(gh, services, hashes, weights, ch, maxSubsetGroup)) return false;
 
+  if (ASC_FEATURE_THREADS) {
+    // one block of scratchCopies strides, each 64-aligned so that no two threads share a line
+    const hb = (maxK + 1) * 16, sb = (maxSel + 1) * 4;
+    const stride = (hb + 2 * sb + 63) & ~<u32>63;
+    const block = genArray(gh, scratchCopies + 1, stride);
+    if (block == 0) return false;
+    const base = (block + 63) & ~<u32>63;
+    store<u32>(gh, base, GH_HEAP);
+    store<u32>(gh, base + hb, GH_SEL);
+    store<u32>(gh, base + hb + sb, GH_SELRING);
+    store<u32>(gh, stride, GH_STRIDE);
+    return true;
+  }
   const heap = genArray(gh, maxK + 1, 16);
   const sel = genArray(gh, maxSel + 1, 4);
   const selRing = genArray(gh, maxSel + 1, 4);
@@ -418,7 +500,7 @@ function buildSubsets(gh: u32, services: u32, hashes: u32, weights: u32, ch: u32
  */
 /** Server i of the new service has the id of server i of the old one (hash, length, bytes). */
 // @ts-ignore: decorator
-@inline function samePlace(i: u32, first: u32, oFirst: u32, oCount: u32, hashes: u32, oHashes: u32,
+@inline export function samePlace(i: u32, first: u32, oFirst: u32, oCount: u32, hashes: u32, oHashes: u32,
   ids: u32, oIds: u32, strings: u32, oStrings: u32): bool {
   if (i >= oCount) return false;
   const g = first + i, og = oFirst + i;
@@ -522,7 +604,7 @@ export function route(svc: i32, flags: u32, keyHash: u32): i32 {
   const d = svcRecord(svc);
   const kind = load<u32>(d, D_KIND);
   const first = load<u32>(d, D_FIRST);
-  const loads = load<u32>(cur, GH_LOADS) + first * 8;
+  const loads = load<u32>(cur, GH_LOADS) + first * LOAD_ENTRY;
   const weights = sectionPtr(view(cur), L.S_SERVER_WEIGHT) + first * 4;
   if (kind == RINGED) {
     const groups = load<u32>(d, D_B);
@@ -539,8 +621,10 @@ export function route(svc: i32, flags: u32, keyHash: u32): i32 {
     const idx = pool + n4 * 8;
     const k = load<u32>(d, D_C);
     if (k >= n) return <i32>pick2(idx, n, loads, weights);
-    const sel = load<u32>(cur, GH_SEL);
-    topK(pool, pool + n4 * 4, n, k, keyHash, <f64>load<u32>(d, D_E), load<u32>(cur, GH_HEAP), sel);
+    // route()'s scratch (shared build: this thread's copy)
+    const sel = ASC_FEATURE_THREADS ? load<u32>(cur, GH_SEL) + scratchOff : load<u32>(cur, GH_SEL);
+    const heap = ASC_FEATURE_THREADS ? load<u32>(cur, GH_HEAP) + scratchOff : load<u32>(cur, GH_HEAP);
+    topK(pool, pool + n4 * 4, n, k, keyHash, <f64>load<u32>(d, D_E), heap, sel);
     for (let i: u32 = 0; i < k; i++) store<u32>(sel + i * 4, load<u32>(idx + load<u32>(sel + i * 4) * 4));
     return <i32>pick2(sel, k, loads, weights);
   }
@@ -589,13 +673,13 @@ function routeShard(d: u32, flags: u32, shard: u32): i32 {
     reps = load<u32>(d, D_D) + load<u32>(list, L.SL_FIRST) * 4;
   }
   const v = view(cur);
-  const loads = load<u32>(cur, GH_LOADS) + first * 8;
+  const loads = load<u32>(cur, GH_LOADS) + first * LOAD_ENTRY;
   const weights = sectionPtr(v, L.S_SERVER_WEIGHT) + first * 4;
   const primaryOnly = (flags & L.ROUTE_PRIMARY) != 0;
   const states = sectionPtr(v, L.S_SERVER_STATE) + first;
   const ring = load<u32>(cur, GH_RING) + first * 4;
-  const sel = load<u32>(cur, GH_SEL);
-  const selRing = load<u32>(cur, GH_SELRING);
+  const sel = ASC_FEATURE_THREADS ? load<u32>(cur, GH_SEL) + scratchOff : load<u32>(cur, GH_SEL);
+  const selRing = ASC_FEATURE_THREADS ? load<u32>(cur, GH_SELRING) + scratchOff : load<u32>(cur, GH_SELRING);
   // the pool: role, state and ring filters, in map order; `mask` collects the rings below 64
   let c: u32 = 0;
   let mask: u64 = 0;
@@ -649,11 +733,21 @@ function routeShard(d: u32, flags: u32, shard: u32): i32 {
 //   batchTouch: u32[BATCH]  the record's first word (written only to make the load happen)
 const BATCH: u32 = 64;
 const NO_SHARD: u32 = 0xffffffff;
-const batchShard: u32 = <u32>memory.data(BATCH * 4, 16);
-const batchTouch: u32 = <u32>memory.data(BATCH * 4, 16);
+// (shared build: both arrays are the thread's own, BATCH × 8 bytes at threadBatch, so that two
+// instances on one memory never share them; the statics below are then never used.)
+const batchShardStatic: u32 = <u32>memory.data(BATCH * 4, 16);
+const batchTouchStatic: u32 = <u32>memory.data(BATCH * 4, 16);
 
 /** rr_route_batch: `count` requests of 12 bytes (svc, flags, keyHash) → one i32 each at `out`. */
 export function routeBatch(req: u32, count: u32, out: u32, track: bool): void {
+  let batchShard: u32, batchTouch: u32;
+  if (ASC_FEATURE_THREADS) {
+    batchShard = threadBatch;
+    batchTouch = threadBatch + BATCH * 4;
+  } else {
+    batchShard = batchShardStatic;
+    batchTouch = batchTouchStatic;
+  }
   for (let base: u32 = 0; base < count; base += BATCH) {
     const n = min<u32>(BATCH, count - base);
     const chunk = req + base * 12;
@@ -704,8 +798,9 @@ export function routeBatch(req: u32, count: u32, out: u32, track: bool): void {
       const dec = shard != NO_SHARD ? routeShard(svcRecord(svc), flags, shard) : route(svc, flags, load<u32>(at, 8));
       store<i32>(out + (base + j) * 4, dec);
       if (track && dec >= 0) {
-        const slot = load<u32>(cur, GH_LOADS) + (serverFirst(svc) + <u32>dec) * 8;
-        store<f64>(slot, load<f64>(slot) + 1.0);
+        const slot = load<u32>(cur, GH_LOADS) + (serverFirst(svc) + <u32>dec) * LOAD_ENTRY;
+        if (ASC_FEATURE_THREADS) cellAdd(load<u32>(slot), 1);
+        else store<f64>(slot, load<f64>(slot) + 1.0);
       }
     }
   }

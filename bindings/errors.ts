@@ -68,6 +68,7 @@ export const MODEL_SHAPE = 64;
 // ── API calls ─────────────────────────────────────────────────────────────────
 export const BAD_REQUEST = 70;
 export const BAD_OPTIONS = 71;
+export const THREADS_FULL = 72;
 
 /** Code → [name, message]. The message names the rule; a detail (which entry) is appended. */
 export const MESSAGES: Record<number, readonly [string, string]> = {
@@ -132,6 +133,7 @@ export const MESSAGES: Record<number, readonly [string, string]> = {
 
   [BAD_REQUEST]: ['BAD_REQUEST', 'bad request: service a non-empty string, key a string, keyHash a u32, role primary or any'],
   [BAD_OPTIONS]: ['BAD_OPTIONS', 'bad argument to the router API'],
+  [THREADS_FULL]: ['THREADS_FULL', 'shared router: every thread record is attached (createSharedRouter `threads`), or the one asked for is taken'],
 };
 
 /** The name of a code (`NO_SERVER`), or `E<code>` for a code this build does not know. */

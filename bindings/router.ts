@@ -64,7 +64,23 @@ export function requestArgs(r: RouteRequest): { flags: number; keyHash: number }
 
 const isU32 = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
 
-function toBuffer(rib: RibModel | Uint8Array, client: ClientModel | undefined, generation: number): Uint8Array {
+/** Throws RingrouteError BAD_REQUEST unless `req` is a well-formed request (every router's check). */
+export function checkRequest(req: RouteRequest): void {
+  if (req === null || typeof req !== 'object' || typeof req.service !== 'string' || req.service === '') {
+    throw new RingrouteError(E.BAD_REQUEST, 'service');
+  }
+  if (req.role !== undefined && req.role !== 'primary' && req.role !== 'any') {
+    throw new RingrouteError(E.BAD_REQUEST, `role ${JSON.stringify(req.role)}`);
+  }
+  if (req.keyHash !== undefined) {
+    if (!isU32(req.keyHash)) throw new RingrouteError(E.BAD_REQUEST, `keyHash ${JSON.stringify(req.keyHash)}`);
+  } else if (req.key !== undefined && typeof req.key !== 'string') {
+    throw new RingrouteError(E.BAD_REQUEST, 'key must be a string');
+  }
+}
+
+/** The miniRIB of an update: the bytes as given, or the JSON model encoded for `client`. */
+export function toBuffer(rib: RibModel | Uint8Array, client: ClientModel | undefined, generation: number): Uint8Array {
   if (rib instanceof Uint8Array) return rib;
   if (client === undefined) throw new RingrouteError(E.BAD_OPTIONS, 'a JSON rib needs a client');
   return encodeMiniRib(rib, client, { generation });
@@ -115,17 +131,7 @@ export class Router {
 
   /** As route(), but returns the RouteError instead of throwing it (no exception on the hot path). */
   tryRoute(req: RouteRequest): Decision | RouteError {
-    if (req === null || typeof req !== 'object' || typeof req.service !== 'string' || req.service === '') {
-      throw new RingrouteError(E.BAD_REQUEST, 'service');
-    }
-    if (req.role !== undefined && req.role !== 'primary' && req.role !== 'any') {
-      throw new RingrouteError(E.BAD_REQUEST, `role ${JSON.stringify(req.role)}`);
-    }
-    if (req.keyHash !== undefined) {
-      if (!isU32(req.keyHash)) throw new RingrouteError(E.BAD_REQUEST, `keyHash ${JSON.stringify(req.keyHash)}`);
-    } else if (req.key !== undefined && typeof req.key !== 'string') {
-      throw new RingrouteError(E.BAD_REQUEST, 'key must be a string');
-    }
+    checkRequest(req);
     const { flags, keyHash } = requestArgs(req);
     const svc = this.serviceIndex(req.service);
     if (svc < 0) return new RouteError(E.NO_SERVICE, req.service);

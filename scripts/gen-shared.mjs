@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Generates assembly/layout.ts and assembly/errors.ts from bindings/layout.ts and
-// bindings/errors.ts (their `export const NAME = <integer>;` lines), so the numbers of the
-// byte layout and the error codes live in one place. `--check` exits 1 if a file is stale.
+// Generates assembly/layout.ts, assembly/errors.ts and assembly/shared-layout.ts from
+// bindings/layout.ts, bindings/errors.ts and bindings/shared-layout.ts (their
+// `export const NAME = <integer>;` lines), so the numbers of the byte layouts and the error codes
+// live in one place. `--check` exits 1 if a file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ let stale = false;
 for (const [src, dst, type] of [
   ['bindings/layout.ts', 'assembly/layout.ts', 'u32'],
   ['bindings/errors.ts', 'assembly/errors.ts', 'i32'],
+  ['bindings/shared-layout.ts', 'assembly/shared-layout.ts', 'u32'],
 ]) {
   const lines = readFileSync(join(root, src), 'utf8').split('\n');
   const out = [

@@ -185,14 +185,33 @@ export class Router {
     if (d.epoch === this.epochValue) return d.slot;
     const svc = this.serviceIndex(d.service);
     if (svc < 0) return -1;
+    const i = this.indexOf(svc, d.server);
+    return i < 0 ? -1 : this.core.serverFirst(svc) + i;
+  }
+
+  /** A server's index within its service in the data in force, by id; −1 if absent. O(1) after the first call per service and generation. */
+  serverIndex(service: string, id: string): number {
+    const svc = this.serviceIndex(service);
+    return svc < 0 ? -1 : this.indexOf(svc, id);
+  }
+
+  /** A decision naming a given server (a proxy's cached choice), or undefined if it is not in the data. */
+  decisionFor(service: string, id: string): Decision | undefined {
+    const svc = this.serviceIndex(service);
+    if (svc < 0) return undefined;
+    const i = this.indexOf(svc, id);
+    if (i < 0) return undefined;
+    return { service, server: id, index: i, slot: this.core.serverFirst(svc) + i, epoch: this.epochValue };
+  }
+
+  private indexOf(svc: number, id: string): number {
     let ids = this.idIndex.get(svc);
     if (ids === undefined) {
       ids = new Map();
       for (let i = 0; i < this.core.serverCount(svc); i++) ids.set(this.core.serverId(svc, i), i);
       this.idIndex.set(svc, ids);
     }
-    const i = ids.get(d.server);
-    return i === undefined ? -1 : this.core.serverFirst(svc) + i;
+    return ids.get(id) ?? -1;
   }
 }
 

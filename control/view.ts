@@ -6,7 +6,7 @@
 // Each entity remembers the revision it was loaded at: events at or below it are already in, so
 // a range read and a watch can overlap without applying anything twice.
 // Used by host/node/daemon.ts (and its tests).
-import { type ServiceModel, validateModel } from '../bindings/model.js';
+import { DEFAULT_RINGS_US, type ServiceModel, validateModel } from '../bindings/model.js';
 import { policyToModel, type ServicePolicy } from './config.js';
 import * as K from './rib.js';
 import type { LatencyRecord, ServerRecord, ShardsRecord, SpillRecord } from './rib.js';
@@ -28,6 +28,8 @@ export interface BuiltService {
   model: ServiceModel;
   /** id → address, for clients that connect (issue 6's SRLib; the mesh demo). */
   addresses: Record<string, string>;
+  /** id → the server's locality ring seen from the client region (−1: none), for metrics and traces. */
+  rings: Record<string, number>;
   /** Problems met while building (a dangling replica, a spill list of the wrong length), dropped from the model. */
   warnings: string[];
   /**
@@ -106,7 +108,7 @@ export class RibView {
    */
   build(name: string, clientRegion: string): BuiltService {
     const s = this.services.get(name);
-    if (!s) return { model: { name, servers: [] }, addresses: {}, warnings: [] };
+    if (!s) return { model: { name, servers: [] }, addresses: {}, rings: {}, warnings: [] };
     const cacheKey = `${name}\u0000${clientRegion}`;
     const cached = this.built.get(cacheKey);
     if (cached && cached.version === s.version && cached.latencyAt === this.latencyAt) return cached.out;
@@ -142,7 +144,16 @@ export class RibView {
       if (keep.length === rings) model.spill = { [clientRegion]: keep };
       else warnings.push(`spill for ${clientRegion} has ${keep.length} fractions for ${rings} rings; left out`);
     }
-    const out: BuiltService = { model, addresses, warnings };
+    const rings: Record<string, number> = {};
+    if (this.latency) {
+      const from = this.latency.regions.indexOf(clientRegion);
+      const bounds = model.rings_us ?? DEFAULT_RINGS_US;
+      for (const srv of servers) {
+        const rtt = from < 0 ? null : this.latency.rtt_us[from]?.[this.latency.regions.indexOf(srv.region)] ?? null;
+        rings[srv.id] = bounds.findIndex((b) => b === null || (rtt !== null && rtt <= b));
+      }
+    }
+    const out: BuiltService = { model, addresses, rings, warnings };
     if (this.latency) {
       try {
         validateModel({ regions: this.latency.regions, rtt_us: this.latency.rtt_us, services: [model] }, { id: 'check', region: this.latency.regions[0] });

@@ -17,6 +17,8 @@ import type { RibStore } from '../../control/store/types.js';
 import { CONTROL_LIMITS } from '../../control/store/validate.js';
 import { RibDaemon } from './daemon.js';
 import { runMesh } from './mesh.js';
+import { connect } from './client.js';
+import { startProxy } from './proxy.js';
 
 export const CONTROL_USAGE = `  ringroute mesh [--dir D] [--duration S] [--no-script] [--exit-after-script] [--json] [--port P]
       the local mesh: control server, daemon, HTTP servers in three regions and a client (npm start)
@@ -28,7 +30,11 @@ export const CONTROL_USAGE = `  ringroute mesh [--dir D] [--duration S] [--no-sc
                    | drain <service> <id> [--wait MS] | undrain <service> <id> | deregister <service> <id>
   ringroute latency show | set <file.json> | measure <from> <to> <rtt_us>
   ringroute config apply <dir> [-m MSG] | diff <dir> | check <dir> | rollback [--to V] | history | show
-      control commands take [--control URL] [--token T] [--tenant T] (default tenant "default")`;
+      control commands take [--control URL] [--token T] [--tenant T] (default tenant "default")
+  ringroute sidecar | remote-proxy | lookaside --daemon SOCKET --id CLIENT_ID --region R [--seed N]
+                   [--services a,b] [--port P] [--host H] [--debug]
+      the routers for callers that can't link the library, on the same client: a local proxy
+      (<service>.mesh or /<service>/...), a shared regional proxy, or GET /route answers`;
 
 export class CliUsageError extends Error {}
 
@@ -116,6 +122,22 @@ export async function controlMain(cmd: string, argv: string[]): Promise<number |
         dir: str(p, '--dir') ?? MESH_DIR, durationS: num(p, '--duration'), script: !p.flags.has('--no-script'),
         json: p.flags.has('--json'), port: num(p, '--port'), concurrency: num(p, '--concurrency', 16)!, exitAfterScript: p.flags.has('--exit-after-script'),
       });
+    }
+    case 'sidecar': case 'remote-proxy': case 'lookaside': {
+      const p = parse(argv, ['--daemon', '--id', '--region', '--seed', '--services', '--port', '--host'], ['--debug']);
+      const daemon = str(p, '--daemon'), id = str(p, '--id'), region = str(p, '--region');
+      if (!daemon || !id || !region) throw new CliUsageError(`${cmd} needs --daemon SOCKET --id CLIENT_ID --region R`);
+      const mesh = await connect({
+        client: { id, region, ...(num(p, '--seed') !== undefined ? { seed: num(p, '--seed') } : {}) }, daemon,
+        services: str(p, '--services')?.split(',').filter(Boolean) ?? [],
+        ...(cmd === 'remote-proxy' ? { connections: 32 } : {}),
+      });
+      const proxy = await startProxy({ kind: cmd, mesh, port: num(p, '--port', cmd === 'lookaside' ? 7082 : cmd === 'sidecar' ? 7080 : 7081), host: str(p, '--host'), debug: p.flags.has('--debug') });
+      console.log(`ringroute ${cmd}: ${proxy.url} (client ${id} in ${region}, daemon ${daemon})`);
+      await waitForSignal();
+      await proxy.close();
+      await mesh.close();
+      return 0;
     }
     case 'control': {
       const p = parse(argv, ['--store', '--tokens', '--port', '--host', '--xrs-tick']);

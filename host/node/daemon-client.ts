@@ -22,12 +22,21 @@ export interface DaemonRouterOptions {
   onUpdate?: (meta: RibMeta) => void;
   /** Called for daemon errors (refused data, unknown region) and refused updates; routing goes on. */
   onError?: (err: { code: string; message: string }) => void;
+  /**
+   * Applied to each miniRIB before it is swapped in (the SRLib client marks its locally ejected
+   * servers down this way); `rib` keeps the daemon's bytes as they came.
+   */
+  transform?: (rib: Uint8Array, meta: RibMeta) => Uint8Array;
 }
 
 export interface DaemonRouter {
   router: Router;
   /** The meta of the miniRIB in force (addresses, policies, generation, revision). */
   readonly meta: RibMeta;
+  /** The miniRIB in force as the daemon sent it (before `transform`). */
+  readonly rib: Uint8Array;
+  /** Swaps the current miniRIB in again through `transform` (after the transform's inputs changed). */
+  reapply(): void;
   /** Adds services (the daemon reads them lazily and pushes a new miniRIB). */
   subscribe(services: string[]): void;
   readonly connected: boolean;
@@ -38,6 +47,7 @@ export async function connectDaemon(opts: DaemonRouterOptions): Promise<DaemonRo
   const services = new Set(opts.services);
   let router: Router | undefined;
   let meta: RibMeta | undefined;
+  let raw: Uint8Array | undefined;
   let socket: Socket | undefined;
   let connected = false;
   let closed = false;
@@ -53,8 +63,10 @@ export async function connectDaemon(opts: DaemonRouterOptions): Promise<DaemonRo
   const onRib = (m: RibMeta, rib: Uint8Array): Promise<void> => (chain = chain.then(async () => {
     if (router && meta && m.generation <= meta.generation) return; // never go back
     try {
-      if (!router) router = await createRouter({ rib, core: opts.core });
-      else router.update(rib);
+      const data = opts.transform ? opts.transform(rib, m) : rib;
+      if (!router) router = await createRouter({ rib: data, core: opts.core });
+      else router.update(data);
+      raw = rib;
       // a partial meta lists only the services that changed; keep the rest
       meta = m.full || !meta ? m : { ...m, services: { ...meta.services, ...m.services } };
       resolveFirst();
@@ -115,6 +127,10 @@ export async function connectDaemon(opts: DaemonRouterOptions): Promise<DaemonRo
   return {
     get router() { return router!; },
     get meta() { return meta!; },
+    get rib() { return raw!; },
+    reapply() {
+      if (router && raw && meta) router.update(opts.transform ? opts.transform(raw, meta) : raw);
+    },
     get connected() { return connected; },
     subscribe(names: string[]) {
       const added = names.filter((n) => !services.has(n));

@@ -435,7 +435,7 @@ export class RibDaemon {
       if (!full && c.sentBuilt.get(n) === b) return;
       c.sentBuilt.set(n, b);
       const policy = this.view.services.get(n)?.policy;
-      meta.services[n] = { addresses: b.addresses, ...(policy ? { policy } : {}), ...(b.warnings.length ? { warnings: b.warnings } : {}) };
+      meta.services[n] = { addresses: b.addresses, rings: b.rings, ...(policy ? { policy } : {}), ...(b.warnings.length ? { warnings: b.warnings } : {}) };
     });
     c.sent = generation;
     c.lastError = undefined;

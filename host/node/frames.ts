@@ -31,7 +31,7 @@ export interface RibMeta {
    * false, only the services that changed since the previous miniRIB on this connection: the
    * library keeps the others' entries (daemon-client.ts merges).
    */
-  services: Record<string, { addresses: Record<string, string>; policy?: unknown; warnings?: string[] }>;
+  services: Record<string, { addresses: Record<string, string>; rings?: Record<string, number>; policy?: unknown; warnings?: string[] }>;
   full: boolean;
 }
 

@@ -1,0 +1,446 @@
+// SRLib for Node: `connect()` gives a mesh client that routes every request itself and sends it
+// with undici, one Pool per chosen server (the rendezvous subset keeps the pools few, so
+// connections are reused). It follows each service's policy from the RIB (control/config.ts):
+// per-try timeout, retries on another server (never the same one twice in a request) for
+// connection failures always and for timeouts/5xx when the request is idempotent, bounded by a
+// retry budget; local outlier ejection (Envoy-style consecutive failures, a cap on the ejected
+// fraction, panic routing when the cap is reached). Data comes from the RIB daemon (pushed
+// miniRIBs, swapped in without disturbing requests in flight) or from a miniRIB/model given.
+// Cost per request: one route() (tens of ns), a Map lookup for the pool, the HTTP exchange.
+// Used by: applications (`import { connect } from 'ringroute'`), the sidecar, remote proxy and
+// lookaside routers (host/node/proxy.ts), the local mesh.
+import { Pool } from 'undici';
+import * as L from '../../bindings/layout.js';
+import type { ClientModel, RibModel } from '../../bindings/model.js';
+import { createRouter } from '../../bindings/index.js';
+import { encodeMiniRib, resealChecksum } from '../../bindings/encoder.js';
+import type { CoreKind, Decision, Router } from '../../bindings/router.js';
+import type { ServicePolicy } from '../../control/config.js';
+import { connectDaemon, type DaemonRouter } from './daemon-client.js';
+import type { RibMeta } from './frames.js';
+
+export interface ConnectOptions {
+  client: ClientModel;
+  /** The RIB daemon's Unix socket. */
+  daemon?: string;
+  /** Services to ask the daemon for up front (more are added on first use). */
+  services?: string[];
+  /** Without a daemon: the routing data (a JSON model or a miniRIB) and where each server is. */
+  rib?: RibModel | Uint8Array;
+  addresses?: Record<string, Record<string, string>>;
+  /** Policies by service when there is no daemon (else they come with the miniRIB). */
+  policies?: Record<string, Partial<ServicePolicy>>;
+  core?: CoreKind;
+  /** Connections per server pool (default 8); h2 where the server offers it (default true). */
+  connections?: number;
+  allowH2?: boolean;
+  /** Largest response body kept, bytes (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Observes each finished attempt (metrics, tracing). */
+  onAttempt?: (a: AttemptInfo) => void;
+}
+
+export interface MeshRequest {
+  key?: string;
+  role?: 'primary' | 'any';
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  /** Safe to send twice (default: by method: GET, HEAD, OPTIONS, PUT, DELETE). */
+  idempotent?: boolean;
+  /** Send the first try to this server if it is in the data and not ejected (a proxy's routing cache). */
+  prefer?: string;
+}
+
+export interface MeshResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** The server that answered, and how many tries it took. */
+  server: string;
+  attempts: number;
+  /** What was behind the response: each try's server, ring, outcome and time (the `ringroute-trace` header). */
+  trace: { service: string; generation: number; tries: { server: string; ring: number; outcome: string; ms: number; load?: number }[] };
+}
+
+export interface AttemptInfo {
+  service: string;
+  server: string;
+  outcome: 'ok' | '5xx' | 'connect_failure' | 'timeout' | 'aborted' | 'error';
+  status?: number;
+  ms: number;
+  retry: boolean;
+  /** The server's locality ring for this client (from the daemon's meta), −1 if unknown. */
+  ring: number;
+  /** How the load pick-2 compared was known: outstanding, piggyback or poll. */
+  loadMode?: string;
+}
+
+export class MeshError extends Error {
+  constructor(readonly code: 'NO_ROUTE' | 'NO_ADDRESS' | 'CONNECT_FAILURE' | 'TIMEOUT' | 'ABORTED' | 'ERROR', message: string, readonly attempts: number) {
+    super(message);
+    this.name = 'MeshError';
+  }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** The policy fields the client uses, with the defaults of control/config.ts. */
+interface ClientPolicy {
+  timeout_ms: number;
+  connect_timeout_ms: number;
+  retries: { attempts: number; budget_ratio: number; budget_min_per_s: number; on: string[]; idempotent_only: boolean };
+  outlier: { consecutive_5xx: number; ejection_ms: number; max_ejected_percent: number };
+}
+
+const DEFAULT_POLICY: ClientPolicy = {
+  timeout_ms: 1000,
+  connect_timeout_ms: 250,
+  retries: { attempts: 2, budget_ratio: 0.2, budget_min_per_s: 10, on: ['connect_failure', '5xx'], idempotent_only: true },
+  outlier: { consecutive_5xx: 5, ejection_ms: 30_000, max_ejected_percent: 20 },
+};
+
+function policyOf(raw: unknown): ClientPolicy {
+  const p = (raw ?? {}) as Partial<ClientPolicy>;
+  return {
+    timeout_ms: p.timeout_ms ?? DEFAULT_POLICY.timeout_ms,
+    connect_timeout_ms: p.connect_timeout_ms ?? DEFAULT_POLICY.connect_timeout_ms,
+    retries: { ...DEFAULT_POLICY.retries, ...(p.retries ?? {}) },
+    outlier: { ...DEFAULT_POLICY.outlier, ...(p.outlier ?? {}) },
+  };
+}
+
+/**
+ * The retry budget of one service (Envoy/Finagle style): retries may be at most `ratio` of the
+ * requests of the last 10 s, plus `minPerS` per second, so an outage cannot multiply the load.
+ * O(1) per call.
+ */
+class RetryBudget {
+  private requests = 0;
+  private retries = 0;
+  private windowStart = -Infinity;
+  private roll(now: number): void {
+    if (now - this.windowStart > 10_000) {
+      this.windowStart = now;
+      this.requests = 0;
+      this.retries = 0;
+    }
+  }
+  allow(ratio: number, minPerS: number, now: number): boolean {
+    this.roll(now);
+    // at least a second's worth of the minimum rate, even at the start of a window
+    const allowed = this.requests * ratio + (minPerS * Math.max(1000, now - this.windowStart)) / 1000;
+    if (this.retries + 1 > allowed) return false;
+    this.retries++;
+    return true;
+  }
+  request(now: number): void {
+    this.roll(now);
+    this.requests++;
+  }
+}
+
+interface Outlier {
+  failures: number;
+  ejections: number;
+  ejectedUntil: number;
+}
+
+export class Mesh {
+  private pools = new Map<string, Pool>();
+  private budgets = new Map<string, RetryBudget>();
+  private outliers = new Map<string, Outlier>(); // service \0 server id
+  private ejected = new Map<string, Set<string>>(); // service → ejected ids
+  private timer?: NodeJS.Timeout;
+  private observers: ((a: AttemptInfo) => void)[] = [];
+  /** Counters for metrics: ejections made, retries denied by the budget, panics (cap reached). */
+  readonly stats = { requests: 0, retries: 0, retriesDenied: 0, ejections: 0, panics: 0, newConnections: 0 };
+
+  private constructor(
+    private opts: ConnectOptions,
+    private source: { router: Router; meta: () => RibMeta; reapply: () => void; subscribe: (s: string[]) => void; close: () => void },
+  ) {
+    if (opts.onAttempt) this.observers.push(opts.onAttempt);
+    this.timer = setInterval(() => this.releaseEjections(), 250);
+    this.timer.unref();
+  }
+
+  static async connect(opts: ConnectOptions): Promise<Mesh> {
+    let mesh: Mesh | undefined;
+    const transform = (rib: Uint8Array): Uint8Array => (mesh ? mesh.markEjected(rib) : rib);
+    if (opts.daemon) {
+      const d: DaemonRouter = await connectDaemon({
+        socket: opts.daemon, client: opts.client, services: opts.services ?? [], core: opts.core, transform,
+        onUpdate: () => mesh?.prunePools(),
+      });
+      mesh = new Mesh(opts, { router: d.router, meta: () => d.meta, reapply: () => d.reapply(), subscribe: (s) => d.subscribe(s), close: () => d.close() });
+      return mesh;
+    }
+    if (!opts.rib) throw new TypeError('connect() needs a daemon socket or a rib');
+    // bytes, so that local ejections can be marked in them (markEjected)
+    const base = opts.rib instanceof Uint8Array ? opts.rib : encodeMiniRib(opts.rib, opts.client);
+    const router = await createRouter({ rib: base, core: opts.core });
+    const meta: RibMeta = { generation: Number(router.generation), revision: 0, full: true, services: {} };
+    for (const [svc, addresses] of Object.entries(opts.addresses ?? {})) meta.services[svc] = { addresses, policy: opts.policies?.[svc] };
+    for (const [svc, policy] of Object.entries(opts.policies ?? {})) meta.services[svc] ??= { addresses: {}, policy };
+    mesh = new Mesh(opts, {
+      router, meta: () => meta,
+      reapply: () => router.update(mesh!.markEjected(base)),
+      subscribe: () => undefined,
+      close: () => undefined,
+    });
+    return mesh;
+  }
+
+  /** Observes every finished attempt (metrics, tracing). */
+  addObserver(fn: (a: AttemptInfo) => void): void {
+    this.observers.push(fn);
+  }
+
+  get router(): Router { return this.source.router; }
+  get meta(): RibMeta { return this.source.meta(); }
+
+  /** Sends one request to `service`; resolves with the first non-retried response. */
+  async request(service: string, req: MeshRequest = {}): Promise<MeshResponse> {
+    if (!this.meta.services[service]) this.source.subscribe([service]);
+    const policy = policyOf(this.meta.services[service]?.policy);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const idempotent = req.idempotent ?? IDEMPOTENT.has(method);
+    let budget = this.budgets.get(service);
+    if (!budget) this.budgets.set(service, (budget = new RetryBudget()));
+    budget.request(Date.now());
+    this.stats.requests++;
+    const tried = new Map<string, Decision>();
+    let last: MeshError | undefined;
+    const trace: MeshResponse['trace'] = { service, generation: this.meta.generation, tries: [] };
+    for (let attempt = 1; attempt <= 1 + policy.retries.attempts; attempt++) {
+      const d = (attempt === 1 && req.prefer ? this.preferred(service, req.prefer) : undefined) ?? this.pick(service, req, tried);
+      if (!d) {
+        if (last) throw last;
+        throw new MeshError('NO_ROUTE', `no server for "${service}"${tried.size ? ` other than ${[...tried.keys()].join(', ')}` : ''}`, attempt - 1);
+      }
+      tried.set(d.server, d);
+      const address = this.meta.services[service]?.addresses[d.server];
+      if (!address) throw new MeshError('NO_ADDRESS', `server "${d.server}" of "${service}" has no address in the RIB`, attempt);
+      const t0 = performance.now();
+      const r = await this.attempt(d, address, method, req, policy);
+      const ms = performance.now() - t0;
+      const retryable = r.outcome === 'connect_failure'
+        ? policy.retries.on.includes('connect_failure')
+        : (r.outcome === '5xx' && policy.retries.on.includes('5xx')) || (r.outcome === 'timeout' && policy.retries.on.includes('timeout'));
+      const mayRetry = retryable && (r.outcome === 'connect_failure' || idempotent || !policy.retries.idempotent_only)
+        && attempt <= policy.retries.attempts && !req.signal?.aborted;
+      const retry = mayRetry && budget.allow(policy.retries.budget_ratio, policy.retries.budget_min_per_s, Date.now());
+      if (mayRetry && !retry) this.stats.retriesDenied++;
+      if (retry) this.stats.retries++;
+      const info: AttemptInfo = { service, server: d.server, outcome: r.outcome, status: r.response?.status, ms, retry, ring: this.meta.services[service]?.rings?.[d.server] ?? -1 };
+      for (const o of this.observers) o(info);
+      trace.tries.push({ server: d.server, ring: info.ring, outcome: r.outcome, ms: Math.round(ms * 1000) / 1000 });
+      this.observe(service, d.server, r.outcome, policy);
+      if (r.response && !retry) return { ...r.response, server: d.server, attempts: attempt, trace };
+      last = r.error ?? new MeshError('ERROR', `${service}: ${d.server} answered ${r.response?.status}`, attempt);
+      if (!retry) {
+        if (r.response) return { ...r.response, server: d.server, attempts: attempt, trace };
+        throw last;
+      }
+    }
+    throw last!;
+  }
+
+  /**
+   * Routes, skipping servers already tried in this request: while it draws, the tried servers'
+   * loads are raised out of reach (and restored before it returns; route() is synchronous, so no
+   * other request sees them), so pick-2 takes an untried candidate whenever it draws one; a few
+   * draws, then it gives up.
+   */
+  private pick(service: string, req: MeshRequest, tried: Map<string, Decision>): Decision | undefined {
+    const loads = tried.size > 0 ? this.router.core.loads() : undefined;
+    const saved: [number, number][] = [];
+    if (loads) {
+      for (const d of tried.values()) {
+        if (d.epoch !== this.router.epoch) continue;
+        saved.push([d.slot, loads[d.slot]]);
+        loads[d.slot] = Number.MAX_VALUE;
+      }
+    }
+    try {
+      for (let i = 0; i < 8; i++) {
+        const d = this.router.tryRoute({ service, key: req.key, role: req.role });
+        if (d instanceof Error) return undefined;
+        if (!tried.has(d.server)) return d;
+      }
+      return undefined;
+    } finally {
+      if (loads) for (let i = saved.length - 1; i >= 0; i--) loads[saved[i][0]] = saved[i][1];
+    }
+  }
+
+  /** A decision for `id` if it is routable now (in the data, up, not ejected by this client). */
+  private preferred(service: string, id: string): Decision | undefined {
+    if (this.ejected.get(service)?.has(id)) return undefined;
+    return this.router.decisionFor(service, id);
+  }
+
+  private pool(address: string, policy: ClientPolicy): Pool {
+    let p = this.pools.get(address);
+    if (!p) {
+      p = new Pool(`http://${address}`, {
+        connections: this.opts.connections ?? 8,
+        allowH2: this.opts.allowH2 ?? true,
+        connect: { timeout: policy.connect_timeout_ms },
+        keepAliveTimeout: 30_000,
+      });
+      p.on('connect', () => { this.stats.newConnections++; });
+      this.pools.set(address, p);
+    }
+    return p;
+  }
+
+  private async attempt(d: Decision, address: string, method: string, req: MeshRequest, policy: ClientPolicy): Promise<{
+    outcome: AttemptInfo['outcome']; response?: Omit<MeshResponse, 'server' | 'attempts' | 'trace'>; error?: MeshError;
+  }> {
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort(req.signal!.reason);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => abort.abort(new Error('timeout')), policy.timeout_ms);
+    this.router.begin(d);
+    try {
+      const res = await this.pool(address, policy).request({
+        path: req.path ?? '/', method: method as 'GET', headers: req.headers, body: req.body, signal: abort.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of res.body) {
+        size += (c as Buffer).length;
+        if (size > (this.opts.maxBodyBytes ?? 16 * 1024 * 1024)) {
+          res.body.destroy();
+          return { outcome: 'error', error: new MeshError('ERROR', `response body over ${this.opts.maxBodyBytes ?? 16 * 1024 * 1024} bytes`, 1) };
+        }
+        chunks.push(c as Buffer);
+      }
+      const response = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+      return { outcome: res.statusCode >= 500 ? '5xx' : 'ok', response };
+    } catch (err) {
+      const e = err as { code?: string; name?: string; message?: string };
+      if (req.signal?.aborted) return { outcome: 'aborted', error: new MeshError('ABORTED', `${d.service}: aborted by the caller`, 1) };
+      if (abort.signal.aborted) return { outcome: 'timeout', error: new MeshError('TIMEOUT', `${d.service}: ${d.server} gave no answer within ${policy.timeout_ms} ms`, 1) };
+      const connect = e.code === 'ECONNREFUSED' || e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'ECONNRESET' || e.code === 'EHOSTUNREACH' || e.code === 'UND_ERR_SOCKET';
+      return connect
+        ? { outcome: 'connect_failure', error: new MeshError('CONNECT_FAILURE', `${d.service}: ${d.server} at ${address}: ${e.code ?? e.message}`, 1) }
+        : { outcome: 'error', error: new MeshError('ERROR', `${d.service}: ${d.server}: ${e.message ?? String(err)}`, 1) };
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      this.router.end(d);
+    }
+  }
+
+  // ---- outlier ejection (local to this client) ----------------------------------------------
+
+  private observe(service: string, server: string, outcome: AttemptInfo['outcome'], policy: ClientPolicy): void {
+    if (policy.outlier.consecutive_5xx === 0 || outcome === 'aborted') return;
+    const key = `${service}\u0000${server}`;
+    let o = this.outliers.get(key);
+    if (!o) this.outliers.set(key, (o = { failures: 0, ejections: 0, ejectedUntil: 0 }));
+    if (outcome === 'ok') {
+      o.failures = 0;
+      return;
+    }
+    if (outcome !== '5xx' && outcome !== 'connect_failure') return;
+    if (++o.failures < policy.outlier.consecutive_5xx || o.ejectedUntil > Date.now()) return;
+    const set = this.ejected.get(service) ?? new Set<string>();
+    const total = this.serverCount(service);
+    if (total === 0 || ((set.size + 1) * 100) / total > policy.outlier.max_ejected_percent) {
+      this.stats.panics++; // the cap is reached: keep routing to it rather than eject too many
+      return;
+    }
+    o.ejections++;
+    o.failures = 0;
+    o.ejectedUntil = Date.now() + policy.outlier.ejection_ms * o.ejections; // longer each time
+    set.add(server);
+    this.ejected.set(service, set);
+    this.stats.ejections++;
+    this.source.reapply();
+  }
+
+  private serverCount(service: string): number {
+    const svc = this.router.serviceIndex(service);
+    return svc < 0 ? 0 : this.router.core.serverCount(svc);
+  }
+
+  private releaseEjections(): void {
+    const now = Date.now();
+    let changed = false;
+    for (const [service, set] of this.ejected) {
+      for (const id of set) {
+        const o = this.outliers.get(`${service}\u0000${id}`);
+        if (!o || o.ejectedUntil <= now) {
+          set.delete(id);
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.source.reapply();
+  }
+
+  /** Servers ejected now, by service (for metrics and tests). */
+  ejections(): Record<string, string[]> {
+    return Object.fromEntries([...this.ejected].filter(([, s]) => s.size > 0).map(([k, s]) => [k, [...s].sort()]));
+  }
+
+  /**
+   * The miniRIB with this client's ejected servers marked down (their state byte), resealed.
+   * O(miniRIB) for the checksum; runs only when the ejected set or the data changes.
+   */
+  private markEjected(rib: Uint8Array): Uint8Array {
+    if (![...this.ejected.values()].some((s) => s.size > 0)) return rib;
+    const out = new Uint8Array(rib);
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const entry = (k: number) => L.HEADER_SIZE + (k - 1) * L.SECTION_ENTRY_SIZE;
+    const states = dv.getUint32(entry(L.S_SERVER_STATE) + L.SE_OFFSET, true);
+    // the buffer's own services and server ids (it may be newer than the data in force)
+    const services = dv.getUint32(entry(L.S_SERVICES) + L.SE_OFFSET, true);
+    const nServices = dv.getUint32(entry(L.S_SERVICES) + L.SE_COUNT, true);
+    const strings = dv.getUint32(entry(L.S_STRINGS) + L.SE_OFFSET, true);
+    const ids = dv.getUint32(entry(L.S_SERVER_IDS) + L.SE_OFFSET, true);
+    const text = new TextDecoder();
+    for (let s = 0; s < nServices; s++) {
+      const rec = services + s * L.SERVICES_ENTRY;
+      const name = text.decode(out.subarray(strings + dv.getUint32(rec + L.SV_NAME_OFF, true), strings + dv.getUint32(rec + L.SV_NAME_OFF, true) + dv.getUint32(rec + L.SV_NAME_LEN, true)));
+      const set = this.ejected.get(name);
+      if (!set || set.size === 0) continue;
+      const first = dv.getUint32(rec + L.SV_SERVER_FIRST, true);
+      const count = dv.getUint32(rec + L.SV_SERVER_COUNT, true);
+      for (let i = first; i < first + count; i++) {
+        const off = dv.getUint32(ids + 8 * i, true), len = dv.getUint32(ids + 8 * i + 4, true);
+        if (set.has(text.decode(out.subarray(strings + off, strings + off + len)))) out[states + i] = L.STATE_DOWN;
+      }
+    }
+    resealChecksum(out);
+    return out;
+  }
+
+  /** Closes pools of servers no longer in the data (after a daemon push). */
+  private prunePools(): void {
+    const live = new Set<string>();
+    for (const s of Object.values(this.meta.services)) for (const a of Object.values(s.addresses)) live.add(a);
+    for (const [a, p] of this.pools) {
+      if (!live.has(a)) {
+        this.pools.delete(a);
+        void p.close();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.source.close();
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+  }
+}
+
+/** Connects a mesh client: to the local RIB daemon, or over routing data given directly. */
+export const connect = (opts: ConnectOptions): Promise<Mesh> => Mesh.connect(opts);

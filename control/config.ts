@@ -46,8 +46,9 @@ export interface RetryPolicy {
 export interface LoadPolicy {
   /**
    * Where pick-2 gets a server's load: outstanding = this client's in-flight requests; piggyback =
-   * reported on responses; poll = polled every staleness_ms / 2; adaptive = piggybacked when
-   * fresh, else outstanding.
+   * reported on responses; poll = a just-in-time poll of a candidate whose report is older than
+   * staleness_ms; adaptive = piggyback when fresh, a poll for an idle client, else outstanding
+   * (spec/load.md).
    */
   mode: LoadMode;
   /** A reported load older than this is not used (adaptive falls back to outstanding requests). */

@@ -44,7 +44,8 @@ const reset = (): void => { for (const s of servers) { s.hits = 0; s.fail = fals
 async function mesh(ids: string[], policy: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<Mesh> {
   const addresses: Record<string, string> = { ...extra };
   for (const s of servers) if (ids.includes(s.id)) addresses[s.id] = s.address;
-  return connect({ client: { id: 'test-client', region: 'east', seed: 3 }, rib: rib(ids), addresses: { web: addresses }, policies: { web: policy } });
+  // outstanding loads: these servers count every hit, and a poll would be one
+  return connect({ client: { id: 'test-client', region: 'east', seed: 3 }, rib: rib(ids), addresses: { web: addresses }, policies: { web: { load: { mode: 'outstanding' }, ...policy } } });
 }
 
 describe('client', () => {
@@ -185,6 +186,49 @@ describe('client', () => {
       expect(svc).toBe(0);
     } finally {
       await m.close();
+    }
+  });
+});
+
+describe('load estimation (spec/load.md)', () => {
+  it('piggyback-and-poll: reports are read from every response, stale candidates are polled, a malformed header is counted', async () => {
+    const { withLoadReporting } = await import('../dist/host/node/server.js');
+    const made: Server[] = [];
+    const addrs: Record<string, string> = {};
+    for (const id of ['p', 'q', 'bad']) {
+      const handler = (_req: unknown, res: import('node:http').ServerResponse) => {
+        if (id === 'bad') res.setHeader('endpoint-load-metrics', 'TEXT cpu_utilization=lots');
+        res.end(id);
+      };
+      const srv = createServer(id === 'bad' ? handler : withLoadReporting(handler));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+      addrs[id] = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      made.push(srv);
+    }
+    const model = (ids: string[]): RibModel => ({ regions: ['east'], rtt_us: [[300]], services: [{ name: 'svc', servers: ids.map((id) => ({ id, region: 'east' })) }] });
+    try {
+      const piggy = await connect({ client: { id: 'pg', region: 'east' }, rib: model(['p', 'q']), addresses: { svc: addrs }, policies: { svc: { load: { mode: 'piggyback', staleness_ms: 1000 } } } });
+      for (let i = 0; i < 50; i++) expect((await piggy.request('svc')).status).toBe(200);
+      expect(piggy.loadCounts().piggyback).toBeGreaterThan(0);
+      expect(piggy.stats.badLoadReports).toBe(0);
+      expect(piggy.stats.polls).toBe(0);
+      await piggy.close();
+
+      const poller = await connect({ client: { id: 'po', region: 'east' }, rib: model(['p', 'q']), addresses: { svc: addrs }, policies: { svc: { load: { mode: 'poll', staleness_ms: 50 } } } });
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 80)); // idle past the staleness bound: the next decision polls
+        expect((await poller.request('svc')).status).toBe(200);
+      }
+      expect(poller.stats.polls).toBeGreaterThan(0);
+      expect(poller.loadCounts().poll).toBeGreaterThan(0);
+      await poller.close();
+
+      const bad = await connect({ client: { id: 'bd', region: 'east' }, rib: model(['bad']), addresses: { svc: addrs }, policies: { svc: { load: { mode: 'piggyback', staleness_ms: 1000 } } } });
+      for (let i = 0; i < 5; i++) expect((await bad.request('svc')).body.toString()).toBe('bad');
+      expect(bad.stats.badLoadReports).toBe(5);
+      await bad.close();
+    } finally {
+      for (const srv of made) await new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); });
     }
   });
 });

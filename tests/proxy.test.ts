@@ -26,7 +26,9 @@ const meshes: Mesh[] = [];
 const proxies: RunningProxy[] = [];
 
 async function newMesh(): Promise<Mesh> {
-  const m = await connect({ client, rib, addresses: { web: addresses, kv: addresses } });
+  // outstanding loads: the decisions depend on the seed and the data only, not on timing
+  const policy = { load: { mode: 'outstanding' as const, staleness_ms: 1000 } };
+  const m = await connect({ client, rib, addresses: { web: addresses, kv: addresses }, policies: { web: policy, kv: policy } });
   meshes.push(m);
   return m;
 }

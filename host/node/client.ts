@@ -16,6 +16,8 @@ import { createRouter } from '../../bindings/index.js';
 import { encodeMiniRib, resealChecksum } from '../../bindings/encoder.js';
 import type { CoreKind, Decision, Router } from '../../bindings/router.js';
 import type { ServicePolicy } from '../../control/config.js';
+import { type DecisionMode, LoadEstimator, type LoadMode } from '../../bindings/load-estimator.js';
+import { LOAD_REPORT_HEADER, parseLoadReport } from '../../bindings/orca.js';
 import { connectDaemon, type DaemonRouter } from './daemon-client.js';
 import type { RibMeta } from './frames.js';
 
@@ -93,6 +95,7 @@ interface ClientPolicy {
   connect_timeout_ms: number;
   retries: { attempts: number; budget_ratio: number; budget_min_per_s: number; on: string[]; idempotent_only: boolean };
   outlier: { consecutive_5xx: number; ejection_ms: number; max_ejected_percent: number };
+  load: { mode: LoadMode; staleness_ms: number };
 }
 
 const DEFAULT_POLICY: ClientPolicy = {
@@ -100,6 +103,7 @@ const DEFAULT_POLICY: ClientPolicy = {
   connect_timeout_ms: 250,
   retries: { attempts: 2, budget_ratio: 0.2, budget_min_per_s: 10, on: ['connect_failure', '5xx'], idempotent_only: true },
   outlier: { consecutive_5xx: 5, ejection_ms: 30_000, max_ejected_percent: 20 },
+  load: { mode: 'adaptive', staleness_ms: 1000 },
 };
 
 function policyOf(raw: unknown): ClientPolicy {
@@ -109,8 +113,21 @@ function policyOf(raw: unknown): ClientPolicy {
     connect_timeout_ms: p.connect_timeout_ms ?? DEFAULT_POLICY.connect_timeout_ms,
     retries: { ...DEFAULT_POLICY.retries, ...(p.retries ?? {}) },
     outlier: { ...DEFAULT_POLICY.outlier, ...(p.outlier ?? {}) },
+    load: { ...DEFAULT_POLICY.load, ...(p.load ?? {}) },
   };
 }
+
+/** A service's load estimator (spec/load.md), valid for one data epoch of the router. */
+interface Estimation {
+  est: LoadEstimator;
+  epoch: number;
+  ids: string[];
+  svc: number;
+  first: number;
+  refreshedAt: number;
+}
+
+const POLL_PATH = '/.well-known/ringroute/load';
 
 /**
  * The retry budget of one service (Envoy/Finagle style): retries may be at most `ratio` of the
@@ -156,7 +173,9 @@ export class Mesh {
   private timer?: NodeJS.Timeout;
   private observers: ((a: AttemptInfo) => void)[] = [];
   /** Counters for metrics: ejections made, retries denied by the budget, panics (cap reached). */
-  readonly stats = { requests: 0, retries: 0, retriesDenied: 0, ejections: 0, panics: 0, newConnections: 0 };
+  readonly stats = { requests: 0, retries: 0, retriesDenied: 0, ejections: 0, panics: 0, newConnections: 0, polls: 0, pollFailures: 0, badLoadReports: 0 };
+  private estimations = new Map<string, Estimation>();
+  private scratch = new Float64Array(0);
 
   private constructor(
     private opts: ConnectOptions,
@@ -221,11 +240,22 @@ export class Mesh {
         if (last) throw last;
         throw new MeshError('NO_ROUTE', `no server for "${service}"${tried.size ? ` other than ${[...tried.keys()].join(', ')}` : ''}`, attempt - 1);
       }
-      tried.set(d.server, d);
-      const address = this.meta.services[service]?.addresses[d.server];
-      if (!address) throw new MeshError('NO_ADDRESS', `server "${d.server}" of "${service}" has no address in the RIB`, attempt);
+      let decision = d;
       const t0 = performance.now();
-      const r = await this.attempt(d, address, method, req, policy);
+      // how the load pick-2 compared is known (spec/load.md); a just-in-time poll re-decides
+      const e = policy.load.mode === 'outstanding' ? undefined : this.estimation(service, policy);
+      let loadMode: DecisionMode = 'outstanding';
+      if (e) {
+        loadMode = e.est.decide({ a: d.index, b: d.index, budgetMs: policy.timeout_ms });
+        if (loadMode === 'poll' && e.est.needsPoll(d.index, d.index, undefined, policy.timeout_ms)) {
+          await this.poll(e, d, policy);
+          decision = (!req.prefer || attempt > 1 ? this.pick(service, req, tried) : undefined) ?? d;
+        }
+      }
+      tried.set(decision.server, decision);
+      const address = this.meta.services[service]?.addresses[decision.server];
+      if (!address) throw new MeshError('NO_ADDRESS', `server "${decision.server}" of "${service}" has no address in the RIB`, attempt);
+      const r = await this.attempt(decision, address, method, req, policy, e);
       const ms = performance.now() - t0;
       const retryable = r.outcome === 'connect_failure'
         ? policy.retries.on.includes('connect_failure')
@@ -235,14 +265,14 @@ export class Mesh {
       const retry = mayRetry && budget.allow(policy.retries.budget_ratio, policy.retries.budget_min_per_s, Date.now());
       if (mayRetry && !retry) this.stats.retriesDenied++;
       if (retry) this.stats.retries++;
-      const info: AttemptInfo = { service, server: d.server, outcome: r.outcome, status: r.response?.status, ms, retry, ring: this.meta.services[service]?.rings?.[d.server] ?? -1 };
+      const info: AttemptInfo = { service, server: decision.server, outcome: r.outcome, status: r.response?.status, ms, retry, ring: this.meta.services[service]?.rings?.[decision.server] ?? -1, loadMode };
       for (const o of this.observers) o(info);
-      trace.tries.push({ server: d.server, ring: info.ring, outcome: r.outcome, ms: Math.round(ms * 1000) / 1000 });
-      this.observe(service, d.server, r.outcome, policy);
-      if (r.response && !retry) return { ...r.response, server: d.server, attempts: attempt, trace };
-      last = r.error ?? new MeshError('ERROR', `${service}: ${d.server} answered ${r.response?.status}`, attempt);
+      trace.tries.push({ server: decision.server, ring: info.ring, outcome: r.outcome, ms: Math.round(ms * 1000) / 1000 });
+      this.observe(service, decision.server, r.outcome, policy);
+      if (r.response && !retry) return { ...r.response, server: decision.server, attempts: attempt, trace };
+      last = r.error ?? new MeshError('ERROR', `${service}: ${decision.server} answered ${r.response?.status}`, attempt);
       if (!retry) {
-        if (r.response) return { ...r.response, server: d.server, attempts: attempt, trace };
+        if (r.response) return { ...r.response, server: decision.server, attempts: attempt, trace };
         throw last;
       }
     }
@@ -277,6 +307,81 @@ export class Mesh {
     }
   }
 
+  /**
+   * The service's load estimator for the data in force: made on first use, carried over a data
+   * swap by server id (remap), its values written into the router's load table every
+   * staleness/4 so old reports decay there too. O(1), or O(servers) after a swap or a refresh.
+   */
+  private estimation(service: string, policy: ClientPolicy): Estimation | undefined {
+    const svc = this.router.serviceIndex(service);
+    if (svc < 0) return undefined;
+    const core = this.router.core;
+    let e = this.estimations.get(service);
+    if (!e || e.epoch !== this.router.epoch) {
+      const n = core.serverCount(svc);
+      const ids = Array.from({ length: n }, (_, i) => core.serverId(svc, i));
+      if (!e) {
+        e = { est: new LoadEstimator({ size: n, now: () => performance.now(), policy: policy.load }), epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 };
+      } else {
+        const old = new Map(e.ids.map((id, i) => [id, i]));
+        e.est.remap((i) => old.get(ids[i]) ?? -1, n);
+        Object.assign(e, { epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 });
+      }
+      this.estimations.set(service, e);
+    }
+    e.est.setPolicy(policy.load);
+    const now = performance.now();
+    if (now - e.refreshedAt >= e.est.refreshIntervalMs) {
+      e.refreshedAt = now;
+      if (this.scratch.length < e.ids.length) this.scratch = new Float64Array(e.ids.length);
+      const values = e.est.values(this.scratch.subarray(0, e.ids.length));
+      core.loads().set(values, e.first);
+    }
+    return e;
+  }
+
+  private writeLoad(e: Estimation, d: Decision): void {
+    if (d.epoch === this.router.epoch && e.epoch === d.epoch) this.router.core.loads()[d.slot] = e.est.value(d.index);
+  }
+
+  /** A just-in-time load poll of one server, within the estimator's time budget. */
+  private async poll(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
+    const address = this.meta.services[d.service]?.addresses[d.server];
+    if (!address) return;
+    this.stats.polls++;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), e.est.pollTimeoutMs);
+    try {
+      const res = await this.pool(address, policy).request({ path: POLL_PATH, method: 'GET', signal: abort.signal });
+      await res.body.dump();
+      const report = parseLoadReport(res.headers[LOAD_REPORT_HEADER] as string | undefined);
+      if (res.statusCode === 200 && report.ok) e.est.onPollResult(d.index, report);
+      else {
+        if (!report.ok) this.stats.badLoadReports++;
+        e.est.onPollFailed(d.index);
+        this.stats.pollFailures++;
+      }
+    } catch {
+      e.est.onPollFailed(d.index); // timed out or refused: the cached value stands
+      this.stats.pollFailures++;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.writeLoad(e, d);
+  }
+
+  /** Decisions per load-estimation mode, summed over services (the paper saw ~50/25/25%). */
+  loadCounts(): Record<DecisionMode, number> {
+    const out: Record<DecisionMode, number> = { outstanding: 0, piggyback: 0, poll: 0 };
+    for (const e of this.estimations.values()) {
+      const c = e.est.counts();
+      out.outstanding += c.outstanding;
+      out.piggyback += c.piggyback;
+      out.poll += c.poll;
+    }
+    return out;
+  }
+
   /** A decision for `id` if it is routable now (in the data, up, not ejected by this client). */
   private preferred(service: string, id: string): Decision | undefined {
     if (this.ejected.get(service)?.has(id)) return undefined;
@@ -298,18 +403,28 @@ export class Mesh {
     return p;
   }
 
-  private async attempt(d: Decision, address: string, method: string, req: MeshRequest, policy: ClientPolicy): Promise<{
+  private async attempt(d: Decision, address: string, method: string, req: MeshRequest, policy: ClientPolicy, e?: Estimation): Promise<{
     outcome: AttemptInfo['outcome']; response?: Omit<MeshResponse, 'server' | 'attempts' | 'trace'>; error?: MeshError;
   }> {
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(req.signal!.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => abort.abort(new Error('timeout')), policy.timeout_ms);
-    this.router.begin(d);
+    if (e) {
+      e.est.onRequestStart(d.index);
+      this.writeLoad(e, d);
+    } else this.router.begin(d);
     try {
       const res = await this.pool(address, policy).request({
         path: req.path ?? '/', method: method as 'GET', headers: req.headers, body: req.body, signal: abort.signal,
       });
+      const header = res.headers[LOAD_REPORT_HEADER];
+      if (e && typeof header === 'string') {
+        // before onRequestEnd: the server's report counts the request it answers (spec/load.md)
+        const report = parseLoadReport(header);
+        if (report.ok) e.est.onReport(d.index, report);
+        else this.stats.badLoadReports++;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const c of res.body) {
@@ -333,7 +448,10 @@ export class Mesh {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      this.router.end(d);
+      if (e) {
+        e.est.onRequestEnd(d.index);
+        this.writeLoad(e, d);
+      } else this.router.end(d);
     }
   }
 

@@ -3,19 +3,20 @@
 //   a control server on an embedded RIB store (.ringroute/mesh/store), with generated tokens;
 //   a latency matrix of three simulated regions; the policies of a config directory
 //   (.ringroute/mesh/config, first copied from examples/mesh/config), re-applied when a file changes;
-//   HTTP servers (two per region per service) that register themselves with the registry;
+//   HTTP servers (two per region per service, wrapped by ringroute/server: ORCA load reports)
+//   that register themselves with the registry;
 //   a RIB daemon on a Unix socket, following the control server;
-//   a client in us-east that routes every request through the core with data pushed by the
-//   daemon, sends it over HTTP, and prints each second where the traffic went.
+//   a client in us-east, the SRLib client (host/node/client.ts) on the daemon's socket, that
+//   routes and sends every request and prints each second where the traffic went and how each
+//   decision knew the servers' load (outstanding, piggyback, poll).
 // A scripted timeline (turn it off with --no-script) drains a server, brings it back, and changes a
 // policy file, printing how long each change took to reach the client's decisions.
 // Used by: host/node/cli.ts; tests/mesh.test.ts runs it with --duration and --json.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { createServer, Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Decision } from '../../bindings/router.js';
 import { Auth, newToken } from '../../control/auth.js';
 import { ControlClient } from '../../control/client.js';
 import { loadConfigDir, type ConfigSet } from '../../control/config.js';
@@ -26,7 +27,8 @@ import type { RibStore } from '../../control/store/types.js';
 import { CONTROL_LIMITS } from '../../control/store/validate.js';
 import { Rng } from '../../bindings/ts-core/rng.js';
 import { RibDaemon } from './daemon.js';
-import { connectDaemon, type DaemonRouter } from './daemon-client.js';
+import { connect, type Mesh, MeshError } from './client.js';
+import { withLoadReporting } from './server.js';
 
 export interface MeshOptions {
   dir: string;
@@ -143,17 +145,18 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
       for (const region of REGIONS) {
         for (let n = 1; n <= 2; n++) {
           const s: MeshServer = { service, id: `${service}-${region}-${n}`, region, server: undefined as unknown as Server, address: '', inflight: 0, served: 0 };
-          s.server = createServer((req, res) => {
+          // ringroute/server: the ORCA load header on every response and the load endpoint
+          s.server = createServer(withLoadReporting((req, res) => {
             s.inflight++;
             s.served++;
-            // a few ms of "work", so outstanding counts mean something
+            req.resume();
+            // a few ms of "work", so loads mean something
             setTimeout(() => {
               s.inflight--;
-              res.writeHead(200, { 'content-type': 'text/plain', 'endpoint-load-metrics': `TEXT cpu_utilization=${Math.min(1, s.inflight / 8).toFixed(2)}` });
+              res.writeHead(200, { 'content-type': 'text/plain' });
               res.end(`${s.id}\n`);
             }, 2);
-            req.resume();
-          });
+          }));
           await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', () => r()));
           s.address = `127.0.0.1:${(s.server.address() as AddressInfo).port}`;
           servers.push(s);
@@ -189,13 +192,11 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     // the client
     const client = { id: 'mesh-client-1', region: CLIENT_REGION, seed: 7 };
     const errors = new Map<string, number>();
-    let lastUpdate = 0;
-    const mesh: DaemonRouter = await connectDaemon({
-      socket, client, services,
-      onUpdate: () => { lastUpdate = performance.now(); },
-      onError: (e) => out(`daemon says ${e.code}: ${e.message}`, { event: 'daemon-error', ...e }),
-    });
+    // the SRLib client (host/node/client.ts) on the daemon's push channel
+    const mesh: Mesh = await connect({ client, daemon: socket, services });
     cleanups.push(() => mesh.close());
+    const modes = new Map<string, number>();
+    mesh.addObserver((a) => modes.set(a.loadMode ?? 'outstanding', (modes.get(a.loadMode ?? 'outstanding') ?? 0) + 1));
     out(`ringroute local mesh — control ${control.url}, tenant "${TENANT}", daemon ${socket}`, { event: 'start', control: control.url, socket });
     out(`  ${servers.length} servers: ${services.map((s) => `${s} ×${servers.filter((x) => x.service === s).length}`).join(', ')} in ${REGIONS.join(', ')}`);
     out(`  client ${client.id} in ${client.region}; RTT from it: ${REGIONS.map((r, i) => `${r} ${RTT_MS[0][i]} ms`).join(', ')}`);
@@ -204,8 +205,6 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     out('');
 
     // the workload: a closed loop, `concurrency` requests in flight, mixed over the services
-    const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-    cleanups.push(() => agent.destroy());
     const rng = new Rng(11);
     const window = new Map<string, Map<string, number>>();
     let running = true;
@@ -213,43 +212,26 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     let webDone = 0;
     let surge = 1;
     let keep = 1; // the published keep fraction of web's ring 0 for us-east (xRS), for display
-    const one = (): Promise<void> => new Promise((done) => {
+    const one = async (): Promise<void> => {
       const service = services[rng.below(services.length)];
       const policy = config!.services[service] as { mode?: string };
-      const req = policy.mode === 'key' || policy.mode === 'sharded' ? { service, key: `user:${rng.below(10_000)}` } : { service };
-      const d = mesh.router.tryRoute(req);
-      if (d instanceof Error) {
-        errors.set(d.codeName, (errors.get(d.codeName) ?? 0) + 1);
-        setTimeout(done, 5);
-        return;
-      }
-      const address = mesh.meta.services[service]?.addresses[d.server];
-      if (!address) {
-        errors.set('NO_ADDRESS', (errors.get('NO_ADDRESS') ?? 0) + 1);
-        setTimeout(done, 5);
-        return;
-      }
-      mesh.router.begin(d);
-      const [host, port] = address.split(':');
-      const finish = (ok: boolean): void => {
-        mesh.router.end(d as Decision);
-        if (!ok) errors.set('HTTP', (errors.get('HTTP') ?? 0) + 1);
+      const key = policy.mode === 'key' || policy.mode === 'sharded' ? `user:${rng.below(10_000)}` : undefined;
+      try {
+        const r = await mesh.request(service, key !== undefined ? { key } : {});
+        if (r.status !== 200) errors.set(`HTTP ${r.status}`, (errors.get(`HTTP ${r.status}`) ?? 0) + 1);
         else {
           let m = window.get(service);
           if (!m) window.set(service, (m = new Map()));
-          m.set(d.server, (m.get(d.server) ?? 0) + 1);
+          m.set(r.server, (m.get(r.server) ?? 0) + 1);
         }
         sent++;
         if (service === 'web') webDone++;
-        done();
-      };
-      const r = httpRequest({ host, port: Number(port), path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', () => finish(res.statusCode === 200));
-      });
-      r.on('error', () => finish(false));
-      r.end();
-    });
+      } catch (err) {
+        const code = err instanceof MeshError ? err.code : 'ERROR';
+        errors.set(code, (errors.get(code) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
     const loops = Array.from({ length: opts.concurrency }, async () => {
       while (running) await one();
     });
@@ -266,9 +248,11 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
       if (opts.json) {
         const perServer: Record<string, number> = {};
         for (const m of snap.values()) for (const [id, c] of m) perServer[id] = c;
-        out('', { event: 'tick', keep, generation: gen, revision: mesh.meta.revision, total, perServer, errors: Object.fromEntries(errors) });
+        out('', { event: 'tick', keep, modes: Object.fromEntries(modes), generation: gen, revision: mesh.meta.revision, total, perServer, errors: Object.fromEntries(errors) });
       } else {
-        console.log(`--- ${new Date().toISOString().slice(11, 19)}  ${total} req/s  miniRIB generation ${gen} (RIB revision ${mesh.meta.revision})${errors.size ? `  errors: ${[...errors].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
+        const decided = [...modes.values()].reduce((a, b) => a + b, 0);
+        const modeText = [...modes].sort().map(([k, v]) => `${k} ${((100 * v) / Math.max(1, decided)).toFixed(0)}%`).join(', ');
+        console.log(`--- ${new Date().toISOString().slice(11, 19)}  ${total} req/s  miniRIB generation ${gen} (RIB revision ${mesh.meta.revision})  load known by: ${modeText}${errors.size ? `  errors: ${[...errors].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
         for (const service of services) {
           const m = snap.get(service) ?? new Map<string, number>();
           const n = [...m.values()].reduce((a, b) => a + b, 0);
@@ -287,6 +271,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
       }
       window.clear();
       errors.clear();
+      modes.clear();
     };
     const serverStates = new Map<string, string>();
     const ticker = setInterval(tick, 1000);
@@ -388,7 +373,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     running = false;
     await scripted.catch(() => undefined);
     await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
-    out(`mesh stopped after ${sent} requests; last miniRIB swap ${(performance.now() - lastUpdate).toFixed(0)} ms ago`, { event: 'stop', sent });
+    out(`mesh stopped after ${sent} requests (${mesh.stats.retries} retried, ${mesh.stats.polls} load polls, ${mesh.stats.newConnections} connections opened)`, { event: 'stop', sent });
     return 0;
   } finally {
     await stop();

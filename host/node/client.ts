@@ -36,6 +36,8 @@ export interface ConnectOptions {
   /** Connections per server pool (default 8); h2 where the server offers it (default true). */
   connections?: number;
   allowH2?: boolean;
+  /** How long an idle connection is kept, ms (default 30 s; the remote proxy keeps 5 min). */
+  keepAliveMs?: number;
   /** Largest response body kept, bytes (default 16 MiB). */
   maxBodyBytes?: number;
   /** Observes each finished attempt (metrics, tracing). */
@@ -395,7 +397,8 @@ export class Mesh {
         connections: this.opts.connections ?? 8,
         allowH2: this.opts.allowH2 ?? true,
         connect: { timeout: policy.connect_timeout_ms },
-        keepAliveTimeout: 30_000,
+        keepAliveTimeout: this.opts.keepAliveMs ?? 30_000,
+        keepAliveMaxTimeout: Math.max(this.opts.keepAliveMs ?? 30_000, 600_000),
       });
       p.on('connect', () => { this.stats.newConnections++; });
       this.pools.set(address, p);

@@ -130,7 +130,7 @@ export async function controlMain(cmd: string, argv: string[]): Promise<number |
       const mesh = await connect({
         client: { id, region, ...(num(p, '--seed') !== undefined ? { seed: num(p, '--seed') } : {}) }, daemon,
         services: str(p, '--services')?.split(',').filter(Boolean) ?? [],
-        ...(cmd === 'remote-proxy' ? { connections: 32 } : {}),
+        ...(cmd === 'remote-proxy' ? { connections: 32, keepAliveMs: 300_000 } : {}),
       });
       const proxy = await startProxy({ kind: cmd, mesh, port: num(p, '--port', cmd === 'lookaside' ? 7082 : cmd === 'sidecar' ? 7080 : 7081), host: str(p, '--host'), debug: p.flags.has('--debug') });
       console.log(`ringroute ${cmd}: ${proxy.url} (client ${id} in ${region}, daemon ${daemon})`);

@@ -8,5 +8,7 @@ export type { AttemptInfo, ConnectOptions, MeshRequest, MeshResponse } from './c
 export { connectDaemon } from './daemon-client.js';
 export type { DaemonRouter, DaemonRouterOptions } from './daemon-client.js';
 export { startProxy } from './proxy.js';
+export { connectSharedDaemon } from './shared-daemon.js';
+export type { SharedDaemonOptions, SharedDaemonRouter } from './shared-daemon.js';
 export type { ProxyKind, ProxyOptions, RunningProxy } from './proxy.js';
 export { MeshMetrics } from './metrics.js';

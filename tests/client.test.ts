@@ -223,6 +223,13 @@ describe('load estimation (spec/load.md)', () => {
       expect(poller.loadCounts().poll).toBeGreaterThan(0);
       await poller.close();
 
+      // concurrent decisions on one stale server share one poll
+      const single = await connect({ client: { id: 'po1', region: 'east' }, rib: model(['p']), addresses: { svc: addrs }, policies: { svc: { load: { mode: 'poll', staleness_ms: 50 } } } });
+      await new Promise((r) => setTimeout(r, 80));
+      await Promise.all(Array.from({ length: 8 }, () => single.request('svc')));
+      expect(single.stats.polls).toBe(1);
+      await single.close();
+
       const bad = await connect({ client: { id: 'bd', region: 'east' }, rib: model(['bad']), addresses: { svc: addrs }, policies: { svc: { load: { mode: 'piggyback', staleness_ms: 1000 } } } });
       for (let i = 0; i < 5; i++) expect((await bad.request('svc')).body.toString()).toBe('bad');
       expect(bad.stats.badLoadReports).toBe(5);

@@ -181,7 +181,7 @@ export class Mesh {
 
   private constructor(
     private opts: ConnectOptions,
-    private source: { router: Router; meta: () => RibMeta; reapply: () => void; subscribe: (s: string[]) => void; close: () => void },
+    private source: { router: Router; meta: () => RibMeta; rib: () => Uint8Array; reapply: () => void; subscribe: (s: string[]) => void; close: () => void },
   ) {
     if (opts.onAttempt) this.observers.push(opts.onAttempt);
     this.timer = setInterval(() => this.releaseEjections(), 250);
@@ -196,7 +196,7 @@ export class Mesh {
         socket: opts.daemon, client: opts.client, services: opts.services ?? [], core: opts.core, transform,
         onUpdate: () => mesh?.prunePools(),
       });
-      mesh = new Mesh(opts, { router: d.router, meta: () => d.meta, reapply: () => d.reapply(), subscribe: (s) => d.subscribe(s), close: () => d.close() });
+      mesh = new Mesh(opts, { router: d.router, meta: () => d.meta, rib: () => d.rib, reapply: () => d.reapply(), subscribe: (s) => d.subscribe(s), close: () => d.close() });
       return mesh;
     }
     if (!opts.rib) throw new TypeError('connect() needs a daemon socket or a rib');
@@ -207,7 +207,7 @@ export class Mesh {
     for (const [svc, addresses] of Object.entries(opts.addresses ?? {})) meta.services[svc] = { addresses, policy: opts.policies?.[svc] };
     for (const [svc, policy] of Object.entries(opts.policies ?? {})) meta.services[svc] ??= { addresses: {}, policy };
     mesh = new Mesh(opts, {
-      router, meta: () => meta,
+      router, meta: () => meta, rib: () => base,
       reapply: () => router.update(mesh!.markEjected(base)),
       subscribe: () => undefined,
       close: () => undefined,
@@ -323,10 +323,12 @@ export class Mesh {
       const n = core.serverCount(svc);
       const ids = Array.from({ length: n }, (_, i) => core.serverId(svc, i));
       if (!e) {
-        e = { est: new LoadEstimator({ size: n, now: () => performance.now(), policy: policy.load }), epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 };
+        const weights = this.weights(core.serverFirst(svc), n);
+        e = { est: new LoadEstimator({ size: n, now: () => performance.now(), policy: policy.load, weights }), epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 };
       } else {
         const old = new Map(e.ids.map((id, i) => [id, i]));
-        e.est.remap((i) => old.get(ids[i]) ?? -1, n);
+        const weights = this.weights(core.serverFirst(svc), n);
+        e.est.remap((i) => old.get(ids[i]) ?? -1, n, (i) => weights[i]);
         Object.assign(e, { epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 });
       }
       this.estimations.set(service, e);
@@ -342,12 +344,33 @@ export class Mesh {
     return e;
   }
 
+  /** Servers' capacity weights from the miniRIB in force (its weight column), for the estimator's prior. O(n). */
+  private weights(first: number, n: number): Uint32Array {
+    const rib = this.source.rib();
+    const dv = new DataView(rib.buffer, rib.byteOffset, rib.byteLength);
+    const off = dv.getUint32(L.HEADER_SIZE + (L.S_SERVER_WEIGHT - 1) * L.SECTION_ENTRY_SIZE + L.SE_OFFSET, true);
+    return new Uint32Array(rib.buffer.slice(rib.byteOffset + off + 4 * first, rib.byteOffset + off + 4 * (first + n)));
+  }
+
   private writeLoad(e: Estimation, d: Decision): void {
     if (d.epoch === this.router.epoch && e.epoch === d.epoch) this.router.core.loads()[d.slot] = e.est.value(d.index);
   }
 
   /** A just-in-time load poll of one server, within the estimator's time budget. */
-  private async poll(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
+  private polling = new Map<string, Promise<void>>(); // service \0 server → the poll in flight
+
+  /** Polls a server's load, joining a poll already in flight to it (one poll per server at a time). */
+  private poll(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
+    const key = `${d.service}\u0000${d.server}`;
+    let p = this.polling.get(key);
+    if (!p) {
+      p = this.pollOnce(e, d, policy).finally(() => this.polling.delete(key));
+      this.polling.set(key, p);
+    }
+    return p;
+  }
+
+  private async pollOnce(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
     const address = this.meta.services[d.service]?.addresses[d.server];
     if (!address) return;
     this.stats.polls++;

@@ -1,33 +1,17 @@
 // A tiny PNG writer for the benchmark plots (bench/client.ts): an RGBA canvas with a few drawing
 // helpers, encoded as 8-bit RGBA (colour type 6), no interlace, filter 0 on every row, one IDAT
-// deflated with node:zlib, CRC32 per chunk. No dependency.
+// deflated with node:zlib, CRC32 per chunk (the WAL's, control/store/frames.ts). No dependency.
 // Cost: O(width × height) to encode; the plots are a few hundred kB of pixels at most.
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO-HDLC, as PNG uses) of bytes. */
-export function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return c >>> 0;
-}
+import { crc32 } from '../control/store/frames.js';
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
   out.set(data, 8);
-  out.writeUInt32BE((crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff) >>> 0, 8 + data.length);
+  out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
   return out;
 }
 

@@ -107,3 +107,16 @@ it('swap-under-load: 200 updates while requests flow, none fails', async () => {
     await mesh.close();
   }
 });
+
+it('first-request-to-a-new-service waits for the daemon to carry it', async () => {
+  await admin.register('api', 'x1', { region: 'east', address: `127.0.0.1:${(servers[0].server.address() as AddressInfo).port}` });
+  const mesh = await connect({ client: { id: 'srlib-3', region: 'east' }, daemon: join(dir, 'd.sock'), services: ['web'] });
+  try {
+    const r = await mesh.request('api');
+    expect(r.status).toBe(200);
+    expect(r.server).toBe('x1');
+    await expect(mesh.request('nothing-here')).rejects.toThrow(/no server for "nothing-here"/);
+  } finally {
+    await mesh.close();
+  }
+});

@@ -177,6 +177,7 @@ export class Mesh {
   private ejected = new Map<string, Set<string>>(); // service → ejected ids
   private timer?: NodeJS.Timeout;
   private observers: ((a: AttemptInfo) => void)[] = [];
+  private updateWaiters: (() => void)[] = [];
   private policies = new Map<string, { raw: unknown; policy: ClientPolicy }>(); // by service, per policy object
   private deadlines = new Map<number, AbortController>(); // deadline step (ms) → its controller
   /** Counters for metrics: ejections made, retries denied by the budget, panics (cap reached). */
@@ -199,7 +200,10 @@ export class Mesh {
     if (opts.daemon) {
       const d: DaemonRouter = await connectDaemon({
         socket: opts.daemon, client: opts.client, services: opts.services ?? [], core: opts.core, transform,
-        onUpdate: () => mesh?.prunePools(),
+        onUpdate: () => {
+          mesh?.prunePools();
+          mesh?.notifyUpdate();
+        },
       });
       mesh = new Mesh(opts, { router: d.router, meta: () => d.meta, rib: () => d.rib, reapply: () => d.reapply(), subscribe: (s) => d.subscribe(s), close: () => d.close() });
       return mesh;
@@ -230,7 +234,7 @@ export class Mesh {
 
   /** Sends one request to `service`; resolves with the first non-retried response. */
   async request(service: string, req: MeshRequest = {}): Promise<MeshResponse> {
-    if (!this.meta.services[service]) this.source.subscribe([service]);
+    if (!this.meta.services[service]) await this.arrival(service);
     const raw = this.meta.services[service]?.policy;
     let cached = this.policies.get(service);
     if (!cached || cached.raw !== raw) this.policies.set(service, (cached = { raw, policy: policyOf(raw) }));
@@ -287,6 +291,29 @@ export class Mesh {
       }
     }
     throw last!;
+  }
+
+  /**
+   * A service not in the data yet: asks the daemon for it and waits for the miniRIB that has it
+   * (at most the default timeout; then the request fails with NO_ROUTE). Without a daemon, at once.
+   */
+  private async arrival(service: string): Promise<void> {
+    this.source.subscribe([service]);
+    if (!this.opts.daemon) return;
+    const until = performance.now() + DEFAULT_POLICY.timeout_ms;
+    while (!this.meta.services[service] && performance.now() < until) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, until - performance.now()));
+        this.updateWaiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Called after each miniRIB swapped in: wakes requests waiting for a service. */
+  notifyUpdate(): void {
+    const w = this.updateWaiters;
+    this.updateWaiters = [];
+    for (const f of w) f();
   }
 
   /**

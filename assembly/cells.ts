@@ -26,12 +26,10 @@
 // orphan: no generation names it, but requests begun on it may still be in flight. An orphan is
 // freed by one compare-exchange of its word from (tag, count 0) to (tag + 1, count 0), so a count
 // that is not 0 is never lost and a late begin() sees the new tag.
-import { alloc, free } from './alloc';
+import { alloc } from './alloc';
 import * as L from './layout';
 import * as S from './shared-layout';
-import { xxh32 } from './hash';
-import { sectionPtr, tableFind, tableInsert, tableSlots } from './minirib';
-import { GH_LOADS, GH_N, GH_NAMEMASK, GH_NAMETAB, GH_S, samePlace, view } from './router';
+import { GH_LOADS, GH_N, matchServers } from './router';
 
 // ── the hot path (every thread) ──────────────────────────────────────────────
 
@@ -169,8 +167,8 @@ export function releaseCells(table: u32, n: u32): void {
  * name, server id) in `old` (the generation in force; 0: none), else a fresh one. False when
  * memory runs out (every ref taken is given back). O(total servers): a service's servers are
  * first compared with the old service's server at the same index (hash, length, bytes), and only
- * the servers that moved are looked up, in an id table over the old service (as router.ts
- * carryLoads). Called by the publisher once per generation, before it is published.
+ * the servers that moved are looked up, in an id table over the old service (router.ts
+ * matchServers, shared with carryLoads). Called by the publisher once per generation, before it is published.
  */
 export function assignCells(gh: u32, old: u32): bool {
   const table = load<u32>(gh, GH_LOADS);
@@ -191,62 +189,18 @@ export function assignCells(gh: u32, old: u32): bool {
   return true;
 }
 
+/** Every old service has cells to carry: their counts belong to requests still in flight. */
+function neverSkip(oTable: u32, oFirst: u32, oCount: u32): bool {
+  return false;
+}
+
+/** The new server takes the old one's cell (one more reference to it). */
+function shareCell(table: u32, g: u32, oTable: u32, og: u32): void {
+  const c = load<u32>(oTable + og * 4);
+  ref(c);
+  store<u32>(table + g * 4, c);
+}
+
 function carryCells(gh: u32, old: u32): bool {
-  const v = view(gh), ov = view(old);
-  const strings = sectionPtr(v, L.S_STRINGS), oStrings = sectionPtr(ov, L.S_STRINGS);
-  const services = sectionPtr(v, L.S_SERVICES), oServices = sectionPtr(ov, L.S_SERVICES);
-  const ids = sectionPtr(v, L.S_SERVER_IDS), oIds = sectionPtr(ov, L.S_SERVER_IDS);
-  const hashes = sectionPtr(v, L.S_SERVER_HASH), oHashes = sectionPtr(ov, L.S_SERVER_HASH);
-  const table = load<u32>(gh, GH_LOADS), oTable = load<u32>(old, GH_LOADS);
-  const count0 = load<u32>(gh, GH_S);
-  let tab: u32 = 0, cap: u32 = 0;
-  for (let s: u32 = 0; s < count0; s++) {
-    const rec = services + s * L.SERVICES_ENTRY;
-    const nOff = load<u32>(rec, L.SV_NAME_OFF), nLen = load<u32>(rec, L.SV_NAME_LEN);
-    const os = tableFind(load<u32>(old, GH_NAMETAB), load<u32>(old, GH_NAMEMASK), xxh32(strings + nOff, nLen, 0),
-      oStrings, oServices, L.SERVICES_ENTRY, strings + nOff, nLen);
-    if (os < 0) continue;
-    const orec = oServices + <u32>os * L.SERVICES_ENTRY;
-    const oFirst = load<u32>(orec, L.SV_SERVER_FIRST), oCount = load<u32>(orec, L.SV_SERVER_COUNT);
-    if (oCount == 0) continue;
-    const first = load<u32>(rec, L.SV_SERVER_FIRST), count = load<u32>(rec, L.SV_SERVER_COUNT);
-    let moved: u32 = 0;
-    for (let i: u32 = 0; i < count; i++) {
-      if (samePlace(i, first, oFirst, oCount, hashes, oHashes, ids, oIds, strings, oStrings)) {
-        const c = load<u32>(oTable + (oFirst + i) * 4);
-        ref(c);
-        store<u32>(table + (first + i) * 4, c);
-      } else {
-        moved++;
-      }
-    }
-    if (moved == 0) continue;
-    const slots = tableSlots(oCount);
-    if (slots > cap) {
-      free(tab);
-      tab = <u64>slots * 8 > 0xfff00000 ? 0 : alloc(slots * 8);
-      cap = tab == 0 ? 0 : slots;
-      if (tab == 0) return false;
-    }
-    memory.fill(tab, 0, slots * 8);
-    for (let g = oFirst; g < oFirst + oCount; g++) {
-      const r = oIds + g * L.SERVER_IDS_ENTRY;
-      tableInsert(tab, slots - 1, load<u32>(oHashes + g * 4), g, oStrings, oIds, L.SERVER_IDS_ENTRY,
-        oStrings + load<u32>(r, L.STR_OFF), load<u32>(r, L.STR_LEN));
-    }
-    for (let i: u32 = 0; i < count; i++) {
-      if (samePlace(i, first, oFirst, oCount, hashes, oHashes, ids, oIds, strings, oStrings)) continue;
-      const g = first + i;
-      const r = ids + g * L.SERVER_IDS_ENTRY;
-      const og = tableFind(tab, slots - 1, load<u32>(hashes + g * 4), oStrings, oIds, L.SERVER_IDS_ENTRY,
-        strings + load<u32>(r, L.STR_OFF), load<u32>(r, L.STR_LEN));
-      if (og >= 0) {
-        const c = load<u32>(oTable + <u32>og * 4);
-        ref(c);
-        store<u32>(table + g * 4, c);
-      }
-    }
-  }
-  free(tab);
-  return true;
+  return matchServers(gh, old, neverSkip, shareCell);
 }

@@ -511,14 +511,24 @@ function buildSubsets(gh: u32, services: u32, hashes: u32, weights: u32, ch: u32
   return memory.compare(strings + load<u32>(ref, L.STR_OFF), oStrings + load<u32>(oref, L.STR_OFF), len) == 0;
 }
 
-function carryLoads(gh: u32, old: u32): bool {
-  if (old == 0) return true;
+/**
+ * Pairs each server of `gh` with the server of the same (service name, server id) in `old`, and
+ * calls `copy(table, g, oTable, og)` for every pair (tables: each generation's GH_LOADS). Most
+ * updates keep servers where they were, so each server is first compared with the one at the same
+ * index (hash, length, bytes; sequential), and only the servers that moved are looked up, in an
+ * id table over the old service keyed by the stored hashes. `skip(oTable, oFirst, oCount)` lets a
+ * caller pass over an old service with nothing to carry. O(total servers); false only when the id
+ * table cannot be allocated. Called once per generation by carryLoads (here) and by
+ * assignCells (cells.ts, the shared build).
+ */
+export function matchServers(gh: u32, old: u32, skip: (oTable: u32, oFirst: u32, oCount: u32) => bool,
+  copy: (table: u32, g: u32, oTable: u32, og: u32) => void): bool {
   const v = view(gh), ov = view(old);
   const strings = sectionPtr(v, L.S_STRINGS), oStrings = sectionPtr(ov, L.S_STRINGS);
   const services = sectionPtr(v, L.S_SERVICES), oServices = sectionPtr(ov, L.S_SERVICES);
   const ids = sectionPtr(v, L.S_SERVER_IDS), oIds = sectionPtr(ov, L.S_SERVER_IDS);
   const hashes = sectionPtr(v, L.S_SERVER_HASH), oHashes = sectionPtr(ov, L.S_SERVER_HASH);
-  const loads = load<u32>(gh, GH_LOADS), oLoads = load<u32>(old, GH_LOADS);
+  const table = load<u32>(gh, GH_LOADS), oTable = load<u32>(old, GH_LOADS);
   const S = load<u32>(gh, GH_S);
   let tab: u32 = 0, cap: u32 = 0;
   for (let s: u32 = 0; s < S; s++) {
@@ -529,18 +539,12 @@ function carryLoads(gh: u32, old: u32): bool {
     if (os < 0) continue;
     const orec = oServices + <u32>os * L.SERVICES_ENTRY;
     const oFirst = load<u32>(orec, L.SV_SERVER_FIRST), oCount = load<u32>(orec, L.SV_SERVER_COUNT);
-    if (oCount == 0) continue;
-    // nothing to carry when every old load is 0 (a new router, or an idle service)
-    let any = false;
-    for (let g = oFirst; g < oFirst + oCount && !any; g++) any = load<f64>(oLoads + g * 8) != 0;
-    if (!any) continue;
-    // most updates keep servers where they were: compare each with the one at the same index
-    // (hash, length, bytes; sequential), and look up only the servers that moved
+    if (oCount == 0 || skip(oTable, oFirst, oCount)) continue;
     const first = load<u32>(rec, L.SV_SERVER_FIRST), count = load<u32>(rec, L.SV_SERVER_COUNT);
     let moved: u32 = 0;
     for (let i: u32 = 0; i < count; i++) {
       if (samePlace(i, first, oFirst, oCount, hashes, oHashes, ids, oIds, strings, oStrings)) {
-        store<f64>(loads + (first + i) * 8, load<f64>(oLoads + (oFirst + i) * 8));
+        copy(table, first + i, oTable, oFirst + i);
       } else {
         moved++;
       }
@@ -565,11 +569,25 @@ function carryLoads(gh: u32, old: u32): bool {
       const ref = ids + g * L.SERVER_IDS_ENTRY;
       const og = tableFind(tab, slots - 1, load<u32>(hashes + g * 4), oStrings, oIds, L.SERVER_IDS_ENTRY,
         strings + load<u32>(ref, L.STR_OFF), load<u32>(ref, L.STR_LEN));
-      if (og >= 0) store<f64>(loads + g * 8, load<f64>(oLoads + <u32>og * 8));
+      if (og >= 0) copy(table, g, oTable, <u32>og);
     }
   }
   free(tab);
   return true;
+}
+
+/** Nothing to carry from an old service whose loads are all 0 (a new router, or an idle service). */
+function idleLoads(oLoads: u32, oFirst: u32, oCount: u32): bool {
+  for (let g = oFirst; g < oFirst + oCount; g++) if (load<f64>(oLoads + g * 8) != 0) return false;
+  return true;
+}
+
+function copyLoad(loads: u32, g: u32, oLoads: u32, og: u32): void {
+  store<f64>(loads + g * 8, load<f64>(oLoads + og * 8));
+}
+
+function carryLoads(gh: u32, old: u32): bool {
+  return old == 0 || matchServers(gh, old, idleLoads, copyLoad);
 }
 
 // ── queries ──────────────────────────────────────────────────────────────────

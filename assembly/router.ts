@@ -171,20 +171,10 @@ export function freeGeneration(gh: u32): void {
  * generation stays in force, and everything this call allocated is freed).
  */
 export function loadRib(buf: u32, len: u32): i32 {
-  loadDetail = NO_DETAIL;
-  const gh = alloc(GH_SIZE);
-  if (gh == 0) return E.OUT_OF_MEMORY;
-  memory.fill(gh, 0, GH_SIZE);
-  const code = validate(buf, len, view(gh));
-  if (code != 0) {
-    loadDetail = errDetail;
-    free(gh);
-    return code;
-  }
-  store<u32>(gh, nameTable, GH_NAMETAB);
-  store<u32>(gh, nameMask, GH_NAMEMASK);
-  store<u32>(gh, buf, GH_BUF);
-  if (!derive(gh) || !carryLoads(gh, cur)) {
+  const code = buildGeneration(buf, len);
+  if (code != 0) return code;
+  const gh = built;
+  if (!carryLoads(gh, cur)) {
     freeGeneration(gh);
     return E.OUT_OF_MEMORY;
   }
@@ -207,9 +197,9 @@ export let built: u32 = 0;
 /**
  * Validates the miniRIB at `buf` and derives a generation from it, without making it current:
  * 0 with `built` set to its header (which then owns `buf`), or an error code (everything this call
- * allocated is freed; the host still owns `buf`). O(buffer). Called by the shared build's
- * publisher (assembly/generations.ts), which carries load cells instead of loads; loadRib keeps
- * its own copy of these steps so that the single-threaded builds stay byte for byte as they were.
+ * allocated is freed; the host still owns `buf`). O(buffer). Called by loadRib, which then
+ * carries the loads over, and by the shared build's publisher (assembly/generations.ts), which
+ * carries load cells instead.
  */
 export function buildGeneration(buf: u32, len: u32): i32 {
   loadDetail = NO_DETAIL;

@@ -90,6 +90,10 @@ export class MeshError extends Error {
   }
 }
 
+/** A field (SE_OFFSET, SE_COUNT) of a section's entry in a miniRIB's section table (spec/minirib.md). */
+const section = (dv: DataView, kind: number, field: number): number =>
+  dv.getUint32(L.HEADER_SIZE + (kind - 1) * L.SECTION_ENTRY_SIZE + field, true);
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** The policy fields the client uses, with the defaults of control/config.ts. */
@@ -405,8 +409,7 @@ export class Mesh {
   /** Servers' capacity weights from the miniRIB in force (its weight column), for the estimator's prior. O(n). */
   private weights(first: number, n: number): Uint32Array {
     const rib = this.source.rib();
-    const dv = new DataView(rib.buffer, rib.byteOffset, rib.byteLength);
-    const off = dv.getUint32(L.HEADER_SIZE + (L.S_SERVER_WEIGHT - 1) * L.SECTION_ENTRY_SIZE + L.SE_OFFSET, true);
+    const off = section(new DataView(rib.buffer, rib.byteOffset, rib.byteLength), L.S_SERVER_WEIGHT, L.SE_OFFSET);
     return new Uint32Array(rib.buffer.slice(rib.byteOffset + off + 4 * first, rib.byteOffset + off + 4 * (first + n)));
   }
 
@@ -596,13 +599,12 @@ export class Mesh {
     if (![...this.ejected.values()].some((s) => s.size > 0)) return rib;
     const out = new Uint8Array(rib);
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const entry = (k: number) => L.HEADER_SIZE + (k - 1) * L.SECTION_ENTRY_SIZE;
-    const states = dv.getUint32(entry(L.S_SERVER_STATE) + L.SE_OFFSET, true);
+    const states = section(dv, L.S_SERVER_STATE, L.SE_OFFSET);
     // the buffer's own services and server ids (it may be newer than the data in force)
-    const services = dv.getUint32(entry(L.S_SERVICES) + L.SE_OFFSET, true);
-    const nServices = dv.getUint32(entry(L.S_SERVICES) + L.SE_COUNT, true);
-    const strings = dv.getUint32(entry(L.S_STRINGS) + L.SE_OFFSET, true);
-    const ids = dv.getUint32(entry(L.S_SERVER_IDS) + L.SE_OFFSET, true);
+    const services = section(dv, L.S_SERVICES, L.SE_OFFSET);
+    const nServices = section(dv, L.S_SERVICES, L.SE_COUNT);
+    const strings = section(dv, L.S_STRINGS, L.SE_OFFSET);
+    const ids = section(dv, L.S_SERVER_IDS, L.SE_OFFSET);
     const text = new TextDecoder();
     for (let s = 0; s < nServices; s++) {
       const rec = services + s * L.SERVICES_ENTRY;

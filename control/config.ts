@@ -554,6 +554,27 @@ export function parseConfigFiles(files: { name: string; text: string }[]): Confi
  */
 export async function loadConfigDir(dir: string): Promise<ConfigSet> {
   const problems: string[] = [];
+  const files = await readDir(dir, problems);
+  const set = parseInto(files, dir, problems);
+  if (problems.length > 0) throw configError(dir, problems);
+  return set;
+}
+
+/**
+ * The texts of a config directory's files, as `loadConfigDir` reads them, for a client that sends
+ * them to the control server (which parses and validates them): throws ConfigError for every
+ * file the format refuses or that cannot be read, so no file is left out silently.
+ */
+export async function readConfigFiles(dir: string): Promise<{ name: string; text: string }[]> {
+  const problems: string[] = [];
+  const files = await readDir(dir, problems);
+  if (files.length === 0 && problems.length === 0) problems.push(`${dir}: no config files (*.yaml, *.yml, *.json)`);
+  if (problems.length > 0) throw configError(dir, problems);
+  return files;
+}
+
+/** Reads the config files of `dir` (not recursively), adding a problem for each file it refuses. */
+async function readDir(dir: string, problems: string[]): Promise<{ name: string; text: string }[]> {
   let entries: string[];
   try {
     entries = (await readdir(dir)).sort(byCodeUnit);
@@ -595,16 +616,16 @@ export async function loadConfigDir(dir: string): Promise<ConfigSet> {
       problems.push(`${entry}: ${e instanceof TypeError ? 'is not valid UTF-8' : `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`}`);
     }
   }
-  const set = parseInto(files, dir, problems);
-  if (problems.length > 0) {
-    // A refused or unreadable file is not "no config files": drop that complaint when others explain it.
-    const none = `${dir}: no config files (*.yaml, *.yml, *.json)`;
-    const list = problems.length > 1 ? problems.filter((p) => p !== none) : problems;
-    // by file (each problem starts with its file name), keeping each file's problems in order
-    const file = (p: string): string => p.slice(0, p.indexOf(': '));
-    throw new ConfigError(list.map((p, i) => [p, i] as const).sort(([a, i], [b, j]) => byCodeUnit(file(a), file(b)) || i - j).map(([p]) => p));
-  }
-  return set;
+  return files;
+}
+
+function configError(dir: string, problems: string[]): ConfigError {
+  // A refused or unreadable file is not "no config files": drop that complaint when others explain it.
+  const none = `${dir}: no config files (*.yaml, *.yml, *.json)`;
+  const list = problems.length > 1 ? problems.filter((p) => p !== none) : problems;
+  // by file (each problem starts with its file name), keeping each file's problems in order
+  const file = (p: string): string => p.slice(0, p.indexOf(': '));
+  return new ConfigError(list.map((p, i) => [p, i] as const).sort(([a, i], [b, j]) => byCodeUnit(file(a), file(b)) || i - j).map(([p]) => p));
 }
 
 /** Validates a whole ConfigSet sent as JSON (defaults are filled in, so policies may be partial). */

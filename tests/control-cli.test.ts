@@ -58,6 +58,13 @@ describe('ringroute control + CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^SCHEMA: /);
 
+    // a file the format refuses is not left out silently by apply (as by check)
+    mkdirSync(join(dir, 'stray'));
+    writeFileSync(join(dir, 'stray', 'web.yaml'), 'service: web\nmode: subset\nsubset: 4\n');
+    writeFileSync(join(dir, 'stray', 'web.yaml.bak'), 'service: web\n');
+    const stray = cli('config', 'apply', join(dir, 'stray'));
+    expect(stray.code).toBe(1);
+    expect(stray.err).toMatch(/^web\.yaml\.bak: /);
     expect(cli('config', 'diff', join(dir, 'cfg')).out).toMatch(/\+ web/);
     expect(cli('config', 'apply', join(dir, 'cfg'), '-m', 'first').out).toMatch(/applied version 1/);
     writeFileSync(join(dir, 'cfg', 'web.yaml'), 'service: web\nmode: subset\nsubset: 8\n');

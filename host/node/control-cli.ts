@@ -3,12 +3,12 @@
 // Where to find the control server and which token to send, in order: --control / --token,
 // $RINGROUTE_CONTROL / $RINGROUTE_TOKEN, then the local mesh's files (.ringroute/mesh/control.url,
 // admin.token), then http://127.0.0.1:7070.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Auth, newToken } from '../../control/auth.js';
 import { ControlClient, ControlError } from '../../control/client.js';
-import { ConfigError, loadConfigDir } from '../../control/config.js';
+import { ConfigError, loadConfigDir, readConfigFiles } from '../../control/config.js';
 import { startControlServer } from '../../control/server.js';
 import { openEmbeddedStore } from '../../control/store/embedded.js';
 import { openEtcdStore } from '../../control/store/etcd.js';
@@ -82,10 +82,6 @@ function clientFrom(p: Parsed): ControlClient {
 
 const print = (v: unknown): void => console.log(JSON.stringify(v, null, 2));
 
-function configFiles(dir: string): { name: string; text: string }[] {
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.'));
-  return files.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
-}
 
 async function withClient(p: Parsed, fn: (c: ControlClient) => Promise<number>): Promise<number> {
   const c = clientFrom(p);
@@ -94,6 +90,10 @@ async function withClient(p: Parsed, fn: (c: ControlClient) => Promise<number>):
   } catch (err) {
     if (err instanceof ControlError) {
       console.error(`${err.code}: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.problems.join('\n'));
       return 1;
     }
     throw err;
@@ -240,13 +240,13 @@ export async function controlMain(cmd: string, argv: string[]): Promise<number |
         switch (sub) {
           case 'apply': {
             if (!dir) break;
-            const r = await c.applyConfig({ files: configFiles(dir) }, str(p, '-m') ? { message: str(p, '-m') } : {});
+            const r = await c.applyConfig({ files: await readConfigFiles(dir) }, str(p, '-m') ? { message: str(p, '-m') } : {});
             console.log(r.unchanged ? `unchanged: version ${r.version} is current` : `applied version ${r.version} (RIB revision ${r.revision})\n${r.text}`);
             return 0;
           }
           case 'diff': {
             if (!dir) break;
-            const r = await c.diffConfig({ files: configFiles(dir) });
+            const r = await c.diffConfig({ files: await readConfigFiles(dir) });
             console.log(r.text || `no changes against version ${r.version}`);
             return 0;
           }

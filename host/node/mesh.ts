@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Auth, newToken } from '../../control/auth.js';
 import { ControlClient } from '../../control/client.js';
-import { loadConfigDir, type ConfigSet } from '../../control/config.js';
+import { ConfigError, parseConfigFiles, readConfigFiles, type ConfigSet } from '../../control/config.js';
 import { startControlServer, type ControlServer } from '../../control/server.js';
 import { openEmbeddedStore } from '../../control/store/embedded.js';
 import { openRemoteStore } from '../../control/store/remote.js';
@@ -125,13 +125,13 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     // the policies
     const applyDir = async (why: string): Promise<ConfigSet | undefined> => {
       try {
-        const files = readdirSync(configDir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.'))
-          .map((name) => ({ name, text: readFileSync(join(configDir, name), 'utf8') }));
+        const files = await readConfigFiles(configDir);
         const r = await admin.applyConfig({ files }, { message: why });
         if (!r.unchanged) out(`config version ${r.version} applied (${why})${r.text ? `:\n${r.text.replace(/^/gm, '    ')}` : ''}`, { event: 'config', version: r.version, changes: r.changes });
-        return await loadConfigDir(configDir);
+        return parseConfigFiles(files); // what the server applied, for the display
       } catch (err) {
-        out(`config NOT applied (${why}), the last good version stays: ${(err as Error).message}`, { event: 'config-refused', message: (err as Error).message });
+        const message = err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message;
+        out(`config NOT applied (${why}), the last good version stays: ${message}`, { event: 'config-refused', message });
         return undefined;
       }
     };

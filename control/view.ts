@@ -9,6 +9,7 @@
 import { DEFAULT_RINGS_US, type ServiceModel, validateModel } from '../bindings/model.js';
 import { policyToModel, type ServicePolicy } from './config.js';
 import * as K from './rib.js';
+import { ringOfRtt } from './xrs.js';
 import type { LatencyRecord, ServerRecord, ShardsRecord, SpillRecord } from './rib.js';
 import type { KeyValue, WatchEvent } from './store/types.js';
 
@@ -149,8 +150,7 @@ export class RibView {
       const from = this.latency.regions.indexOf(clientRegion);
       const bounds = model.rings_us ?? DEFAULT_RINGS_US;
       for (const srv of servers) {
-        const rtt = from < 0 ? null : this.latency.rtt_us[from]?.[this.latency.regions.indexOf(srv.region)] ?? null;
-        rings[srv.id] = bounds.findIndex((b) => b === null || (rtt !== null && rtt <= b));
+        rings[srv.id] = ringOfRtt(from < 0 ? null : this.latency.rtt_us[from]?.[this.latency.regions.indexOf(srv.region)] ?? null, bounds);
       }
     }
     const out: BuiltService = { model, addresses, rings, warnings };

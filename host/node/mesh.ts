@@ -69,11 +69,6 @@ interface MeshServer {
   served: number;
 }
 
-function ringOf(rttMs: number, rings: (number | null)[]): number {
-  const i = rings.findIndex((b) => b === null || rttMs <= b);
-  return i < 0 ? -1 : i;
-}
-
 export async function runMesh(opts: MeshOptions): Promise<number> {
   const dir = resolve(opts.dir);
   const out = (line: string, obj?: Record<string, unknown>): void => {
@@ -237,10 +232,6 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
     });
 
     // the display, once a second
-    const rings = (service: string): (number | null)[] => {
-      const p = config!.services[service] as { rings_ms?: (number | null)[] };
-      return p.rings_ms ?? [5, 35, 80, null];
-    };
     const tick = (): void => {
       const snap = window;
       const total = [...snap.values()].reduce((a, m) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
@@ -263,7 +254,7 @@ export async function runMesh(opts: MeshOptions): Promise<number> {
             const c = m.get(s.id) ?? 0;
             const rec = mesh.meta.services[service];
             const state = serverStates.get(s.id) ?? 'up';
-            const ring = ringOf(RTT_MS[0][REGIONS.indexOf(s.region)], rings(service));
+            const ring = rec?.rings?.[s.id] ?? -1; // as the daemon placed it for this client
             const bar = '█'.repeat(Math.round((30 * c) / Math.max(1, n)));
             console.log(`    ${s.id.padEnd(22)} ring ${ring} ${state.padEnd(8)} ${String(c).padStart(5)} ${bar}${rec?.addresses[s.id] ? '' : ' (not in miniRIB)'}`);
           }

@@ -18,7 +18,7 @@ import * as S from './shared-layout';
 import { assignCells, cellChunks, cellsFree, cellsLive, cellsOrphaned, outstandingSum, releaseCells, sweepOrphans } from './cells';
 import { cb, publishedWord, setControl, slotCount, slotRecord, threadCount, threadRecord } from './control';
 import { GH_BUF, GH_LOADS, GH_N, buildGeneration, built, freeGeneration, setCurrent, setScratchCopies } from './router';
-import { settleJournal } from './threads';
+import { releaseRecord } from './threads';
 
 const NO_SLOT: u32 = 0xffffffff;
 /** The slot build() filled and publish() has not published yet. */
@@ -183,12 +183,7 @@ export function reclaimThread(t: u32): i32 {
   if (cb == 0 || t >= threadCount()) return -E.BAD_OPTIONS;
   const r = threadRecord(t);
   if (atomic.load<u32>(r, S.TR_STATE) != S.THREAD_ATTACHED) return -E.NOT_LOADED;
-  atomic.fence();
-  const ended = settleJournal(r);
-  atomic.store<u32>(r, 0, S.TR_ANNOUNCE);
-  atomic.store<u32>(r, 0, S.TR_OWNER);
-  atomic.store<u32>(r, 0, S.TR_UNTRACKED);
-  atomic.store<u32>(r, S.THREAD_FREE, S.TR_STATE);
+  const ended = releaseRecord(r);
   collect();
   return <i32>ended;
 }

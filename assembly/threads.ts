@@ -195,18 +195,28 @@ export function settleJournal(r: u32): u32 {
 }
 
 /**
+ * Frees thread record `r`: its journaled requests end, its announcement is withdrawn (the slot it
+ * pinned may be freed), and the record is free for the next attach. Returns the requests ended.
+ * O(J). Called by detach (the thread itself) and reclaimThread (the publisher, for a dead thread).
+ */
+export function releaseRecord(r: u32): u32 {
+  atomic.fence();
+  const ended = settleJournal(r);
+  atomic.store<u32>(r, 0, S.TR_ANNOUNCE);
+  atomic.store<u32>(r, 0, S.TR_OWNER);
+  atomic.store<u32>(r, 0, S.TR_UNTRACKED);
+  atomic.store<u32>(r, S.THREAD_FREE, S.TR_STATE);
+  return ended;
+}
+
+/**
  * Gives the thread record back: its journaled requests end (settleJournal), its announcement is
  * withdrawn (the slot it pinned may be freed) and the record is free for the next attach.
  * Returns the requests ended. O(J).
  */
 export function detach(): u32 {
   if (rec == 0) return 0;
-  atomic.fence();
-  const ended = settleJournal(rec);
-  atomic.store<u32>(rec, 0, S.TR_ANNOUNCE);
-  atomic.store<u32>(rec, 0, S.TR_OWNER);
-  atomic.store<u32>(rec, 0, S.TR_UNTRACKED);
-  atomic.store<u32>(rec, S.THREAD_FREE, S.TR_STATE);
+  const ended = releaseRecord(rec);
   rec = 0;
   index = -1;
   myWord = 0;

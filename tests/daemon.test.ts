@@ -240,4 +240,37 @@ describe('daemon', () => {
     await expect(startDaemon('d5')).rejects.toThrow(/another daemon is listening/);
     await d.close();
   });
+
+  it('slow-reporting: one report at a time, in order, the last one naming the newest revision', async () => {
+    const remote = openRemoteStore({ url: control.url, token: READ, tenant: 'default', retryMs: 20 });
+    const seen: number[] = [];
+    let inFlight = 0, maxInFlight = 0;
+    const daemon = await RibDaemon.start({
+      store: remote, tenant: 'default', socket: join(dir, 'd5.sock'), cacheDir: join(dir, 'd5-cache'), reportMs: 10_000,
+      // a control server that takes 40 ms to take each report
+      report: async (r) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((res) => setTimeout(res, 40));
+        seen.push(r.revision);
+        inFlight--;
+      },
+    });
+    const m = await connectDaemon({ socket: join(dir, 'd5.sock'), client: { id: 'c5', region: 'east' }, services: ['web'] });
+    try {
+      for (let i = 0; i < 8; i++) await admin.register('web', `r${i}`, { region: 'east', address: `127.0.0.1:${500 + i}` });
+      await until(() => servers(m, 'web').includes('r7'));
+      const newest = daemon.status().revision;
+      await until(() => seen.at(-1) === newest && inFlight === 0);
+      expect(maxInFlight).toBe(1);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+      // flushes during a report fold into one: fewer reports than the 8 writes' flushes
+      expect(seen.length).toBeLessThan(9);
+    } finally {
+      m.close();
+      await daemon.close();
+      await remote.close();
+      for (let i = 0; i < 8; i++) await admin.deregister('web', `r${i}`);
+    }
+  });
 });

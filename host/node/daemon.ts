@@ -108,6 +108,8 @@ export class RibDaemon {
   private pushes = 0;
   private encodeErrors = 0;
   private lastFlush = { clients: 0, ms: 0 };
+  private reporting = false;
+  private reportAgain = false;
   private lastError?: string;
   private flushScheduled = false;
   private dirtyServices = new Set<string>();
@@ -449,9 +451,26 @@ export class RibDaemon {
     if (!c.socket.destroyed) c.socket.write(jsonFrame(FRAME_ERROR, { code, message }));
   }
 
+  /**
+   * Reports the revision pushed (after each flush and on a timer). One report at a time: flushes
+   * while one is in flight are folded into a single report of the newest revision when it returns.
+   */
   private report(): void {
     if (!this.opts.report) return;
-    this.opts.report({ revision: this.revision, clients: this.clients.size, services: this.view.services.size }).catch(() => undefined);
+    if (this.reporting) {
+      this.reportAgain = true;
+      return;
+    }
+    this.reporting = true;
+    this.opts.report({ revision: this.revision, clients: this.clients.size, services: this.view.services.size })
+      .catch(() => undefined)
+      .finally(() => {
+        this.reporting = false;
+        if (this.reportAgain && !this.closed) {
+          this.reportAgain = false;
+          this.report();
+        }
+      });
   }
 
   // ---- the socket --------------------------------------------------------------------------

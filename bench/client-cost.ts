@@ -7,6 +7,9 @@
 //            of the client's cost, not a way to send);
 //   bareTimeouts  bare undici with undici's own per-request headersTimeout/bodyTimeout instead
 //            (the cheaper way to bound a try);
+//   bareDispatch  bare undici sent the way the mesh client sends (host/node/exchange.ts: dispatch()
+//            with its own handler, the per-try timeout on a shared deadline wheel), a random
+//            server: the client less its routing (a decomposition too);
 //   client   the ringroute mesh client (connect() over a static RIB, no subset: pick-2 over the
 //            ten servers) in the load generator's process, with the default policy (load mode
 //            adaptive: the servers send no load reports, so it decides on outstanding requests
@@ -19,11 +22,12 @@
 // order rotated each time; the figures are the medians over the repetitions.
 import { Pool } from 'undici';
 import { connect, type ConnectOptions } from '../host/node/client.js';
+import { DeadlineWheel, exchange } from '../host/node/exchange.js';
 import type { RibModel } from '../bindings/model.js';
 import { type Child, closedLoop, drain, median, ownCpuUs, pct, startChild } from './client-util.js';
 
-export type Way = 'bare' | 'bareAbort' | 'bareTimeouts' | 'client' | 'clientOutstanding' | 'sidecar' | 'remote';
-export const WAYS: Way[] = ['bare', 'bareAbort', 'bareTimeouts', 'client', 'clientOutstanding', 'sidecar', 'remote'];
+export type Way = 'bare' | 'bareAbort' | 'bareTimeouts' | 'bareDispatch' | 'client' | 'clientOutstanding' | 'sidecar' | 'remote';
+export const WAYS: Way[] = ['bare', 'bareAbort', 'bareTimeouts', 'bareDispatch', 'client', 'clientOutstanding', 'sidecar', 'remote'];
 
 export interface CostOptions {
   servers: number;
@@ -96,6 +100,11 @@ export async function runCost(o: CostOptions): Promise<CostResult> {
       const body = await drain(res.body);
       if (res.statusCode !== 200 || body.length !== o.bodyBytes) throw new Error(`bare: ${res.statusCode}`);
     };
+    const wheel = new DeadlineWheel(5);
+    const bareDispatch = async (): Promise<void> => {
+      const r = await exchange(pools[Math.floor(Math.random() * pools.length)], { path: '/', method: 'GET' }, 1000, wheel, 16 * 1024 * 1024);
+      if (r.status !== 200 || r.body.length !== o.bodyBytes) throw new Error(`bareDispatch: ${r.status}`);
+    };
     // (b) the mesh client
     const mesh = await connect({ client: { id: 'cost-client', region: 'local', seed: 7 }, rib, addresses });
     closers.push(() => mesh.close());
@@ -122,7 +131,7 @@ export async function runCost(o: CostOptions): Promise<CostResult> {
       };
     };
     const send: Record<Way, () => Promise<void>> = {
-      bare, bareAbort, bareTimeouts, client, clientOutstanding,
+      bare, bareAbort, bareTimeouts, bareDispatch, client, clientOutstanding,
       sidecar: await proxyWay(sidecarChild, 'sidecar', 'sidecar'),
       remote: await proxyWay(remoteChild, 'remote-proxy', 'remote'),
     };

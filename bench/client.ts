@@ -89,6 +89,7 @@ if (cost) {
     bareAbort: '(decomposition) bare undici + AbortController + setTimeout per request, as the client\'s per-try timeout',
     client: 'ringroute mesh client (connect, default policy: load adaptive)',
     bareTimeouts: '(decomposition) bare undici + undici\'s headersTimeout/bodyTimeout per request instead',
+    bareDispatch: '(decomposition) bare undici sent as the client sends (dispatch() + exchange.ts handler, deadline wheel), random server',
     clientOutstanding: 'ringroute mesh client, load mode outstanding',
     sidecar: 'sidecar (own process) ← bare undici',
     remote: 'remote proxy (own process) ← bare undici',
@@ -113,9 +114,13 @@ if (cost) {
     `| mesh client CPU ≤ 1.05 × bare undici (default policy) | ${x(byWay.client.totalUsPerReq / bare.totalUsPerReq)} (${f1(byWay.client.totalUsPerReq)} vs ${f1(bare.totalUsPerReq)} µs/request) | ${byWay.client.totalUsPerReq <= 1.05 * bare.totalUsPerReq ? '**met**' : '**missed**'} |`,
     `| mesh client CPU ≤ 1.05 × bare undici (load mode outstanding) | ${x(byWay.clientOutstanding.totalUsPerReq / bare.totalUsPerReq)} (${f1(byWay.clientOutstanding.totalUsPerReq)} vs ${f1(bare.totalUsPerReq)} µs/request) | ${byWay.clientOutstanding.totalUsPerReq <= 1.05 * bare.totalUsPerReq ? '**met**' : '**missed**'} |`,
     '',
-    `Where the client's extra CPU goes: it costs ${f1(byWay.clientOutstanding.totalUsPerReq - bare.totalUsPerReq)} µs/request more than bare undici (load mode outstanding; ${f1(byWay.client.totalUsPerReq - bare.totalUsPerReq)} µs with the default policy); ` +
-      `the per-try timeout alone — an AbortController, its signal in undici's request, a setTimeout — costs ${f1(byWay.bareAbort.totalUsPerReq - bare.totalUsPerReq)} µs of it (the decomposition row). ` +
-      `undici's own per-request \`headersTimeout\`/\`bodyTimeout\` cost ${Math.abs(byWay.bareTimeouts.totalUsPerReq - bare.totalUsPerReq) < 1.5 ? 'nothing measurable' : `${f1(byWay.bareTimeouts.totalUsPerReq - bare.totalUsPerReq)} µs`} (${x(byWay.bareTimeouts.totalUsPerReq / bare.totalUsPerReq)} bare, the second decomposition row; they bound each phase, not the whole try), so they, with an AbortController only when the caller passes a signal, are the first step toward 1.05×.`,
+    `How the client gets there: it sends each try through undici's \`dispatch()\` with a handler of its own (host/node/exchange.ts: the body collected in memory, ` +
+      `no Readable stream, no AsyncResource) and keeps per-try timeouts on one shared deadline wheel (5 ms steps, a Set insert and delete per try). ` +
+      `Sent that way without routing (a random server), bare undici costs ${x(byWay.bareDispatch.totalUsPerReq / bare.totalUsPerReq)} bare \`request()\`; ` +
+      `the routing itself (policy, route(), load bookkeeping, retry budget, trace) is the difference to the client: ${f1(byWay.clientOutstanding.totalUsPerReq - byWay.bareDispatch.totalUsPerReq)} µs/request (load mode outstanding), ` +
+      `${f1(byWay.client.totalUsPerReq - byWay.bareDispatch.totalUsPerReq)} µs (default policy); a difference of a few µs is within the run-to-run spread (the last column). ` +
+      `What the client does not do any more: an AbortController, its signal in \`request()\` and a setTimeout per try cost ${f1(byWay.bareAbort.totalUsPerReq - bare.totalUsPerReq)} µs/request on their own (the first decomposition row); ` +
+      `undici's per-request \`headersTimeout\`/\`bodyTimeout\` ${x(byWay.bareTimeouts.totalUsPerReq / bare.totalUsPerReq)} bare (they bound each phase, not the whole try).`,
     '',
     `The proxies' extra cost: a sidecar costs ${x(byWay.sidecar.totalUsPerReq / bare.totalUsPerReq)} the bare client's CPU ` +
       `(${f1(byWay.sidecar.genUsPerReq)} µs in the application + ${f1(byWay.sidecar.proxyUsPerReq)} µs in the proxy per request) and ${x(byWay.sidecar.p50 / bare.p50)} its p50 latency; ` +

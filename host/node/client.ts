@@ -9,7 +9,6 @@
 // Cost per request: one route() (tens of ns), a Map lookup for the pool, the HTTP exchange.
 // Used by: applications (`import { connect } from 'ringroute'`), the sidecar, remote proxy and
 // lookaside routers (host/node/proxy.ts), the local mesh.
-import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import * as L from '../../bindings/layout.js';
 import type { ClientModel, RibModel } from '../../bindings/model.js';
@@ -20,6 +19,7 @@ import type { ServicePolicy } from '../../control/config.js';
 import { type DecisionMode, LoadEstimator, type LoadMode } from '../../bindings/load-estimator.js';
 import { LOAD_REPORT_HEADER, parseLoadReport } from '../../bindings/orca.js';
 import { connectDaemon, type DaemonRouter } from './daemon-client.js';
+import { DeadlineWheel, type ExchangeError, type ExchangeResult, exchange } from './exchange.js';
 import type { RibMeta } from './frames.js';
 
 export interface ConnectOptions {
@@ -94,6 +94,10 @@ export class MeshError extends Error {
 const section = (dv: DataView, kind: number, field: number): number =>
   dv.getUint32(L.HEADER_SIZE + (kind - 1) * L.SECTION_ENTRY_SIZE + field, true);
 
+/** The caller's response: its fields named one by one (an object spread here cost ~10% of a request's CPU). */
+const responseOf = (r: ExchangeResult, server: string, attempts: number, trace: MeshResponse['trace']): MeshResponse =>
+  ({ status: r.status, headers: r.headers, body: r.body, server, attempts, trace });
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** The policy fields the client uses, with the defaults of control/config.ts. */
@@ -135,7 +139,11 @@ interface Estimation {
 }
 
 const POLL_PATH = '/.well-known/ringroute/load';
-/** Per-try deadlines are grouped into steps of this many ms (Mesh.deadline). */
+/** A load report's body is empty or tiny; anything larger is not one. */
+const POLL_MAX_BODY = 64 * 1024;
+/** undici's and Node's codes for a server that could not be reached or dropped the connection. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+/** Per-try deadlines are grouped into steps of this many ms (exchange.ts, DeadlineWheel). */
 const DEADLINE_STEP = 5;
 
 /**
@@ -183,7 +191,7 @@ export class Mesh {
   private observers: ((a: AttemptInfo) => void)[] = [];
   private updateWaiters: (() => void)[] = [];
   private policies = new Map<string, { raw: unknown; policy: ClientPolicy }>(); // by service, per policy object
-  private deadlines = new Map<number, AbortController>(); // deadline step (ms) → its controller
+  private wheel = new DeadlineWheel(DEADLINE_STEP); // per-try and poll deadlines
   /** Counters for metrics: ejections made, retries denied by the budget, panics (cap reached). */
   readonly stats = { requests: 0, retries: 0, retriesDenied: 0, ejections: 0, panics: 0, newConnections: 0, polls: 0, pollFailures: 0, badLoadReports: 0 };
   private estimations = new Map<string, Estimation>();
@@ -287,10 +295,10 @@ export class Mesh {
       for (const o of this.observers) o(info);
       trace.tries.push({ server: decision.server, ring: info.ring, outcome: r.outcome, ms: Math.round(ms * 1000) / 1000 });
       this.observe(service, decision.server, r.outcome, policy);
-      if (r.response && !retry) return { ...r.response, server: decision.server, attempts: attempt, trace };
+      if (r.response && !retry) return responseOf(r.response, decision.server, attempt, trace);
       last = r.error ?? new MeshError('ERROR', `${service}: ${decision.server} answered ${r.response?.status}`, attempt);
       if (!retry) {
-        if (r.response) return { ...r.response, server: decision.server, attempts: attempt, trace };
+        if (r.response) return responseOf(r.response, decision.server, attempt, trace);
         throw last;
       }
     }
@@ -318,29 +326,6 @@ export class Mesh {
     const w = this.updateWaiters;
     this.updateWaiters = [];
     for (const f of w) f();
-  }
-
-  /**
-   * The signal of a per-try deadline `ms` from now, rounded up to the next DEADLINE_STEP ms: all
-   * tries whose deadlines fall in one step share one AbortController and one timer, so a try
-   * costs a Map lookup instead of a controller and a timer of its own (~9 µs of CPU each,
-   * bench/RESULTS.md). A try that ended before its step fires is not touched (undici drops its
-   * listener when the request completes). Timeouts are late by less than DEADLINE_STEP.
-   */
-  private deadline(ms: number): AbortSignal {
-    const at = Math.ceil((performance.now() + ms) / DEADLINE_STEP) * DEADLINE_STEP;
-    let ctl = this.deadlines.get(at);
-    if (!ctl) {
-      const c = new AbortController();
-      setMaxListeners(0, c.signal); // one listener per try in flight in this step
-      this.deadlines.set(at, c);
-      setTimeout(() => {
-        this.deadlines.delete(at);
-        c.abort(new Error('timeout'));
-      }, Math.max(0, at - performance.now())).unref();
-      ctl = c;
-    }
-    return ctl.signal;
   }
 
   /**
@@ -435,13 +420,10 @@ export class Mesh {
     const address = this.meta.services[d.service]?.addresses[d.server];
     if (!address) return;
     this.stats.polls++;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), e.est.pollTimeoutMs);
     try {
-      const res = await this.pool(address, policy).request({ path: POLL_PATH, method: 'GET', signal: abort.signal });
-      await res.body.dump();
+      const res = await exchange(this.pool(address, policy), { path: POLL_PATH, method: 'GET' }, e.est.pollTimeoutMs, this.wheel, POLL_MAX_BODY);
       const report = parseLoadReport(res.headers[LOAD_REPORT_HEADER] as string | undefined);
-      if (res.statusCode === 200 && report.ok) e.est.onPollResult(d.index, report);
+      if (res.status === 200 && report.ok) e.est.onPollResult(d.index, report);
       else {
         if (!report.ok) this.stats.badLoadReports++;
         e.est.onPollFailed(d.index);
@@ -450,8 +432,6 @@ export class Mesh {
     } catch {
       e.est.onPollFailed(d.index); // timed out or refused: the cached value stands
       this.stats.pollFailures++;
-    } finally {
-      clearTimeout(timer);
     }
     this.writeLoad(e, d);
   }
@@ -491,18 +471,16 @@ export class Mesh {
   }
 
   private async attempt(d: Decision, address: string, method: string, req: MeshRequest, policy: ClientPolicy, e?: Estimation): Promise<{
-    outcome: AttemptInfo['outcome']; response?: Omit<MeshResponse, 'server' | 'attempts' | 'trace'>; error?: MeshError;
+    outcome: AttemptInfo['outcome']; response?: ExchangeResult; error?: MeshError;
   }> {
-    const deadline = this.deadline(policy.timeout_ms);
-    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     if (e) {
       e.est.onRequestStart(d.index);
       this.writeLoad(e, d);
     } else this.router.begin(d);
     try {
-      const res = await this.pool(address, policy).request({
-        path: req.path ?? '/', method: method as 'GET', headers: req.headers, body: req.body, signal,
-      });
+      const res = await exchange(this.pool(address, policy), {
+        path: req.path ?? '/', method, headers: req.headers, body: req.body, signal: req.signal,
+      }, policy.timeout_ms, this.wheel, this.opts.maxBodyBytes ?? 16 * 1024 * 1024);
       const header = res.headers[LOAD_REPORT_HEADER];
       if (e && typeof header === 'string') {
         // before onRequestEnd: the server's report counts the request it answers (spec/load.md)
@@ -510,26 +488,14 @@ export class Mesh {
         if (report.ok) e.est.onReport(d.index, report);
         else this.stats.badLoadReports++;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of res.body) {
-        size += (c as Buffer).length;
-        if (size > (this.opts.maxBodyBytes ?? 16 * 1024 * 1024)) {
-          res.body.destroy();
-          return { outcome: 'error', error: new MeshError('ERROR', `response body over ${this.opts.maxBodyBytes ?? 16 * 1024 * 1024} bytes`, 1) };
-        }
-        chunks.push(c as Buffer);
-      }
-      const response = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
-      return { outcome: res.statusCode >= 500 ? '5xx' : 'ok', response };
+      return { outcome: res.status >= 500 ? '5xx' : 'ok', response: res };
     } catch (err) {
-      const e = err as { code?: string; name?: string; message?: string };
-      if (req.signal?.aborted) return { outcome: 'aborted', error: new MeshError('ABORTED', `${d.service}: aborted by the caller`, 1) };
-      if (deadline.aborted) return { outcome: 'timeout', error: new MeshError('TIMEOUT', `${d.service}: ${d.server} gave no answer within ${policy.timeout_ms} ms`, 1) };
-      const connect = e.code === 'ECONNREFUSED' || e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'ECONNRESET' || e.code === 'EHOSTUNREACH' || e.code === 'UND_ERR_SOCKET';
-      return connect
-        ? { outcome: 'connect_failure', error: new MeshError('CONNECT_FAILURE', `${d.service}: ${d.server} at ${address}: ${e.code ?? e.message}`, 1) }
-        : { outcome: 'error', error: new MeshError('ERROR', `${d.service}: ${d.server}: ${e.message ?? String(err)}`, 1) };
+      const x = err as ExchangeError;
+      if (x.kind === 'aborted' || req.signal?.aborted) return { outcome: 'aborted', error: new MeshError('ABORTED', `${d.service}: aborted by the caller`, 1) };
+      if (x.kind === 'timeout') return { outcome: 'timeout', error: new MeshError('TIMEOUT', `${d.service}: ${d.server} gave no answer within ${policy.timeout_ms} ms`, 1) };
+      return x.code !== undefined && CONNECT_FAILURES.has(x.code)
+        ? { outcome: 'connect_failure', error: new MeshError('CONNECT_FAILURE', `${d.service}: ${d.server} at ${address}: ${x.code}`, 1) }
+        : { outcome: 'error', error: new MeshError('ERROR', `${d.service}: ${d.server}: ${x.message ?? String(err)}`, 1) };
     } finally {
       if (e) {
         e.est.onRequestEnd(d.index);

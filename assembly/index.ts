@@ -5,6 +5,7 @@ import { alloc, free } from './alloc';
 import { xxh32 } from './hash';
 import { ln } from './ln';
 import { rngState, setRngState } from './rng';
+import { pickOther } from './pick2';
 import * as router from './router';
 
 const SCRATCH_SIZE: u32 = 65536;
@@ -29,6 +30,8 @@ export function rr_server_first(svc: i32): u32 { return router.serverFirst(svc);
 export function rr_loads(): u32 { return router.loadsPtr(); }
 /** One decision: the server's index within the service, or −code. flags: 1 key hash given, 2 primary. */
 export function rr_route(svc: i32, flags: u32, keyHash: u32): i32 { return router.route(svc, flags, keyHash); }
+/** The other pick-2 candidate of the last decision here (service-local index), or −1 (none: one candidate, no pick-2, an error). */
+export function rr_route_other(): i32 { return pickOther; }
 /** `count` requests of 12 bytes (svc i32, flags u32, keyHash u32) → one i32 each at outPtr. */
 export function rr_route_batch(reqPtr: u32, count: u32, outPtr: u32, track: u32): void {
   router.routeBatch(reqPtr, count, outPtr, track != 0);

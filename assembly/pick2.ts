@@ -9,12 +9,24 @@ import { cellLoad } from './cells';
 import { below } from './rng';
 
 /**
+ * The candidate pick2 compared with the one it chose, in its last call on this instance
+ * (service-local index), or −1 when that call had one candidate. route() resets it to −1, so
+ * after a decision it names the other pick-2 candidate of that decision, or −1 (rr_route_other).
+ * A global, so each instance (each thread of the shared build) has its own.
+ */
+export let pickOther: i32 = -1;
+@inline export function resetPickOther(): void { pickOther = -1; }
+
+/**
  * The chosen entry of `n` ≥ 1 service-local server indices at `cand`; `loads` (f64; shared
  * build: u32 cell addresses) and `weights` (u32) are the service's slices of the load table and
  * the weight column.
  */
 export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
-  if (n == 1) return load<u32>(cand);
+  if (n == 1) {
+    pickOther = -1;
+    return load<u32>(cand);
+  }
   const i = below(n);
   let j = below(n - 1);
   if (j >= i) j++;
@@ -29,5 +41,10 @@ export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
     lb = load<f64>(loads + b * 8);
   }
   const wa = <f64>load<u32>(weights + a * 4), wb = <f64>load<u32>(weights + b * 4);
-  return lb * wa < la * wb ? b : a;
+  if (lb * wa < la * wb) {
+    pickOther = <i32>a;
+    return b;
+  }
+  pickOther = <i32>b;
+  return a;
 }

@@ -66,7 +66,7 @@ import * as E from './errors';
 import * as L from './layout';
 import { xxh32 } from './hash';
 import { NO_DETAIL, errDetail, nameMask, nameTable, sectionCount, sectionPtr, tableFind, tableInsert, tableSlots, validate } from './minirib';
-import { pick2 } from './pick2';
+import { pick2, resetPickOther } from './pick2';
 import { GROUP_SIZE, G_CAND, G_COUNT, G_KEEP, G_RING, NO_RING, chooseGroup, chooseRing, keepOf, keepRing, ringOf } from './rings';
 import { topK } from './rendezvous';
 import { setRngState } from './rng';
@@ -608,6 +608,7 @@ export function serviceFind(ptr: u32, len: u32): i32 {
 
 /** One decision (ROUTING.md §3): the server's index within the service, or −code. */
 export function route(svc: i32, flags: u32, keyHash: u32): i32 {
+  resetPickOther(); // a decision without pick-2 (one candidate, an error) has no other candidate
   if (!validSvc(svc)) return -E.NO_SERVICE;
   const d = svcRecord(svc);
   const kind = load<u32>(d, D_KIND);

@@ -13,6 +13,7 @@ import { alloc, free } from './alloc';
 import * as G from './generations';
 import { xxh32 } from './hash';
 import { ln } from './ln';
+import { pickOther } from './pick2';
 import { rngState, setRngState } from './rng';
 import * as router from './router';
 import * as S from './shared-layout';
@@ -77,6 +78,8 @@ export function rr_route(svc: i32, flags: u32, keyHash: u32): i32 {
 export function rr_route_current(svc: i32, flags: u32, keyHash: u32): i32 {
   return T.stillCurrent() ? router.route(svc, flags, keyHash) : -(<i32>S.NEW_GENERATION);
 }
+/** The other pick-2 candidate of this thread's last decision (service-local index), or −1. */
+export function rr_route_other(): i32 { return pickOther; }
 export function rr_route_batch(reqPtr: u32, count: u32, outPtr: u32, track: u32): void {
   if (T.attached()) router.routeBatch(reqPtr, count, outPtr, track != 0);
 }

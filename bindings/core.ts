@@ -31,6 +31,13 @@ export interface Core {
    */
   route(svc: number, flags: number, keyHash: number): number;
   /**
+   * The candidate pick-2 compared with the one the last route() chose (an index within that
+   * service), or −1 when that decision had no second candidate (one candidate, an error). After
+   * routeBatch: of its last request. What a load-aware caller polls along with the chosen one
+   * (spec/load.md §1) and what a trace names.
+   */
+  routeOther(): number;
+  /**
    * Many decisions in one call: for each j, out[j] = route(svc[j], flags[j], keyHash[j]); with
    * `track`, each successful decision adds 1 to its server's load before the next.
    */

@@ -43,6 +43,11 @@ export interface Decision {
   slot: number;
   /** The router's data epoch the decision was made on (bumped by every successful update). */
   epoch: number;
+  /**
+   * The other candidate pick-2 compared it with (its index within the service), or −1 when
+   * there was none (one candidate; a decision not made by route(), such as decisionFor).
+   */
+  other: number;
 }
 
 /**
@@ -139,7 +144,7 @@ export class Router {
     if (i < 0) return new RouteError(-i, req.service);
     return {
       service: req.service, server: this.core.serverId(svc, i), index: i,
-      slot: this.core.serverFirst(svc) + i, epoch: this.epochValue,
+      slot: this.core.serverFirst(svc) + i, epoch: this.epochValue, other: this.core.routeOther(),
     };
   }
 
@@ -201,7 +206,7 @@ export class Router {
     if (svc < 0) return undefined;
     const i = this.indexOf(svc, id);
     if (i < 0) return undefined;
-    return { service, server: id, index: i, slot: this.core.serverFirst(svc) + i, epoch: this.epochValue };
+    return { service, server: id, index: i, slot: this.core.serverFirst(svc) + i, epoch: this.epochValue, other: -1 };
   }
 
   private indexOf(svc: number, id: string): number {

@@ -53,6 +53,7 @@ export interface SharedExports {
   rr_rib(): number;
   rr_cells(): number;
   rr_route(svc: number, flags: number, keyHash: number): number;
+  rr_route_other(): number;
   rr_route_current(svc: number, flags: number, keyHash: number): number;
   rr_route_batch(reqPtr: number, count: number, outPtr: number, track: number): void;
   rr_cell_tag(cell: number): number;
@@ -259,7 +260,7 @@ export class SharedThreadRouter implements RouterInterface {
     // generation that names it: a plain read
     return {
       service: req.service, server: this.gen.id(g), index: i, slot: cell,
-      epoch: this.word >>> S.SLOT_BITS, tag: this.v.u32[(cell + S.CELL_TAG) >>> 2],
+      epoch: this.word >>> S.SLOT_BITS, tag: this.v.u32[(cell + S.CELL_TAG) >>> 2], other: this.x.rr_route_other(),
     };
   }
 

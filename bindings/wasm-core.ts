@@ -24,6 +24,7 @@ interface Exports {
   rr_server_first(svc: number): number;
   rr_loads(): number;
   rr_route(svc: number, flags: number, keyHash: number): number;
+  rr_route_other(): number;
   rr_route_batch(reqPtr: number, count: number, outPtr: number, track: number): void;
   rr_scratch(): number;
   rr_scratch_size(): number;
@@ -144,6 +145,7 @@ export function createWasmCore(module: WebAssembly.Module): Core {
     },
 
     route: (svc: number, flags: number, keyHash: number) => x.rr_route(svc, flags, keyHash),
+    routeOther: () => x.rr_route_other(),
 
     routeBatch(svc: Int32Array, flags: Int32Array, keyHash: Uint32Array, out: Int32Array, track: boolean): void {
       const n = out.length;

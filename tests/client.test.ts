@@ -238,4 +238,44 @@ describe('load estimation (spec/load.md)', () => {
       for (const srv of made) await new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); });
     }
   });
+
+  it('poll-both-candidates: both stale candidates are polled, and pick-2 compares what they said', async () => {
+    // two servers whose reported utilization the test sets; pick-2 over two always compares both
+    const util: Record<string, number> = { x: 0.05, y: 0.9 };
+    const polled: Record<string, number> = { x: 0, y: 0 };
+    const made: Server[] = [];
+    const addrs: Record<string, string> = {};
+    for (const id of ['x', 'y']) {
+      const srv = createServer((req, res) => {
+        if (req.url === '/.well-known/ringroute/load') polled[id]++;
+        res.setHeader('endpoint-load-metrics', `TEXT cpu_utilization=${util[id]}`);
+        res.end(id);
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+      addrs[id] = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      made.push(srv);
+    }
+    const m = await connect({
+      client: { id: 'both', region: 'east', seed: 5 }, addresses: { svc: addrs },
+      rib: { regions: ['east'], rtt_us: [[300]], services: [{ name: 'svc', servers: [{ id: 'x', region: 'east' }, { id: 'y', region: 'east' }] }] },
+      policies: { svc: { load: { mode: 'poll', staleness_ms: 50 } } },
+    });
+    try {
+      for (let i = 0; i < 6; i++) await m.request('svc'); // fresh reports: x light, y heavy
+      expect((await m.request('svc')).server).toBe('x');
+      // the loads swap; the client's reports go stale, and still say x is the lighter
+      util.x = 0.9;
+      util.y = 0.05;
+      await new Promise((r) => setTimeout(r, 90));
+      polled.x = polled.y = 0;
+      const r = await m.request('svc');
+      expect(polled).toEqual({ x: 1, y: 1 }); // both candidates, one poll each
+      expect(r.server).toBe('y');
+      expect(r.trace.tries[0]).toMatchObject({ server: 'y', mode: 'poll', other: { server: 'x' } });
+      expect(r.trace.tries[0].other!.load).toBeGreaterThan(r.trace.tries[0].load);
+    } finally {
+      await m.close();
+      for (const srv of made) await new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); });
+    }
+  });
 });

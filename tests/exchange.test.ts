@@ -39,6 +39,10 @@ beforeAll(async () => {
             setTimeout(next, 2);
           };
           next();
+        } else if (url.pathname === '/hints') {
+          res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+          res.writeHead(200, { 'x-final': 'yes' });
+          res.end('final');
         } else if (url.pathname === '/big') {
           res.writeHead(200);
           res.end(Buffer.alloc(Number(url.searchParams.get('bytes')), 7));
@@ -76,6 +80,14 @@ describe('exchange', () => {
   it('chunked-body is joined in order', async () => {
     const r = await exchange(pool(), { path: '/chunks?n=5', method: 'GET' }, 1000, wheel, MB);
     expect(r.body.toString()).toBe('part0;part1;part2;part3;part4;');
+  });
+
+  it('early-hints: a 103 before the answer is skipped, the final response is the one kept', async () => {
+    const r = await exchange(pool(), { path: '/hints', method: 'GET' }, 1000, wheel, MB);
+    expect(r.status).toBe(200);
+    expect(r.headers['x-final']).toBe('yes');
+    expect(r.headers.link).toBeUndefined();
+    expect(r.body.toString()).toBe('final');
   });
 
   it('5xx is a response, not a failure', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const ABI = [
   'memory', 'rr_alloc', 'rr_free', 'rr_load', 'rr_error_detail', 'rr_loaded', 'rr_generation_lo', 'rr_generation_hi',
-  'rr_service_count', 'rr_service_find', 'rr_server_count', 'rr_server_first', 'rr_loads', 'rr_route',
+  'rr_service_count', 'rr_service_find', 'rr_server_count', 'rr_server_first', 'rr_loads', 'rr_route', 'rr_route_other',
   'rr_route_batch', 'rr_scratch', 'rr_scratch_size', 'rr_rng_state', 'rr_set_rng_state', 'rr_xxh32', 'rr_ln',
 ];
 

@@ -29,6 +29,37 @@ describe.each(CORES)('router over the $name core', ({ make }) => {
     expect(r.route({ service: 's' })).toMatchObject({ service: 's', server: 'only:1', index: 0, slot: 0, epoch: 1 });
   });
 
+  it('pick2-other: a decision names the candidate it was compared with, exactly', () => {
+    const r = new Router(make(), { id: 'c', region: 'here', seed: 11 });
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    r.update({ regions: ['here'], rtt_us: [[100]], services: [
+      { name: 'web', servers: ids.map((id) => ({ id, region: 'here' })) },
+      { name: 'one', servers: [{ id: 'solo', region: 'here' }] },
+    ] });
+    const loads = r.core.loads();
+    for (let n = 0; n < 50; n++) {
+      const state = r.core.rngState();
+      const d = r.route({ service: 'web' });
+      expect(d.other).toBeGreaterThanOrEqual(0);
+      expect(d.other).toBeLessThan(ids.length);
+      expect(d.other).not.toBe(d.index);
+      // the same draws with the loser made the lighter one: the two swap places
+      const saved = Float64Array.from(loads);
+      loads[d.slot] = 1000;
+      loads[d.slot - d.index + d.other] = 0;
+      r.core.setRngState(state);
+      const again = r.route({ service: 'web' });
+      expect([again.index, again.other]).toEqual([d.other, d.index]);
+      loads.set(saved);
+      loads[d.slot] += n % 3; // vary the loads between rounds
+    }
+    expect(r.route({ service: 'one' }).other).toBe(-1); // one candidate: no pick-2
+    r.route({ service: 'web' });
+    expect(r.core.route(99, 0, 0)).toBeLessThan(0); // an error (a service index out of range)
+    expect(r.core.routeOther()).toBe(-1); // names no candidate
+    expect(r.decisionFor('web', 'c')?.other).toBe(-1);
+  });
+
   it('typed errors carry the spec code', () => {
     const r = router();
     const e1 = r.tryRoute({ service: 'nope' });

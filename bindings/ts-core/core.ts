@@ -10,7 +10,7 @@ import * as E from '../errors.js';
 import * as L from '../layout.js';
 import { xxh32 } from './hash.js';
 import { equalAcross, type MiniRib, readMiniRib, StringSet } from './minirib.js';
-import { pick2 } from './pick2.js';
+import { type PickOther, pick2 } from './pick2.js';
 import { chooseRing, keepsFor, ringOf } from './rings.js';
 import { Rng } from './rng.js';
 import { topK } from './rendezvous.js';
@@ -264,6 +264,9 @@ export class TsCore implements Core {
   readonly kind = 'ts' as const;
   private gen: Generation | null = null;
   private readonly rng = new Rng(0);
+  /** The last decision's other pick-2 candidate (a slot, −1 if none) and its service's first slot. */
+  private readonly pick: PickOther = { other: -1 };
+  private pickFirst = 0;
   private readonly batchShards = new Int32Array(BATCH_CHUNK);
   /** keeps the batch's touch loads observable (not dead code) */
   sink = 0;
@@ -285,29 +288,32 @@ export class TsCore implements Core {
     return gen.serverId(gen.services[svc].first + i);
   }
   loads(): Float64Array { return this.need().loads; }
+  routeOther(): number { return this.pick.other < 0 ? -1 : this.pick.other - this.pickFirst; }
   rngState(): number { return this.rng.state >>> 0; }
   setRngState(state: number): void { this.rng.state = state >>> 0; }
 
   route(svcIndex: number, flags: number, keyHash: number): number {
+    this.pick.other = -1; // a decision without pick-2 (one candidate, an error) has no other candidate
     const gen = this.gen;
     if (gen === null || svcIndex < 0 || svcIndex >= gen.services.length) return -E.NO_SERVICE;
     const svc = gen.services[svcIndex];
+    this.pickFirst = svc.first;
     if (svc.kind === PLAIN) {
       const n = svc.groups.length;
       if (n === 0) return -E.NO_SERVER;
       const group = svc.groups[n === 1 ? 0 : chooseRing(svc.groupRing, n, svc.keeps, this.rng)];
-      return pick2(group, group.length, this.rng, gen.loads, gen.weights) - svc.first;
+      return pick2(group, group.length, this.rng, gen.loads, gen.weights, this.pick) - svc.first;
     }
     if ((flags & L.ROUTE_HAS_KEY) === 0) return -E.NO_KEY;
     const h = keyHash >>> 0;
     if (svc.kind === HASH) {
       const n = svc.poolSlots.length;
       if (n === 0) return -E.NO_SERVER;
-      if (svc.k >= n) return pick2(svc.poolSlots, n, this.rng, gen.loads, gen.weights) - svc.first;
+      if (svc.k >= n) return pick2(svc.poolSlots, n, this.rng, gen.loads, gen.weights, this.pick) - svc.first;
       const cand = gen.cand;
       const m = topK(svc.poolHash, svc.poolWeight, n, svc.k, h, svc.poolWmax, cand, gen.rankScore, gen.rankPos);
       for (let i = 0; i < m; i++) cand[i] = svc.poolSlots[cand[i]];
-      return pick2(cand, m, this.rng, gen.loads, gen.weights) - svc.first;
+      return pick2(cand, m, this.rng, gen.loads, gen.weights, this.pick) - svc.first;
     }
     return this.routeShard(gen, svc, (flags & L.ROUTE_PRIMARY) !== 0, findShard(svc.shards!, h));
   }
@@ -348,7 +354,7 @@ export class TsCore implements Core {
     }
     let n = 0;
     for (let i = 0; i < c; i++) if (candRing[i] === ring) cand[n++] = cand[i];
-    return pick2(cand, n, this.rng, gen.loads, gen.weights) - svc.first;
+    return pick2(cand, n, this.rng, gen.loads, gen.weights, this.pick) - svc.first;
   }
 
   /**

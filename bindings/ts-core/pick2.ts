@@ -4,12 +4,20 @@
 // Called once per routed request.
 import type { Rng } from './rng.js';
 
+/** Where pick2 leaves the candidate it compared with the one it chose (a slot), or −1 for one candidate. */
+export interface PickOther { other: number }
+
 /** Picks from cand[0..n) (global server slots); loads and weights are indexed by slot. */
-export function pick2(cand: ArrayLike<number>, n: number, rng: Rng, loads: Float64Array, weights: Float64Array): number {
-  if (n === 1) return cand[0];
+export function pick2(cand: ArrayLike<number>, n: number, rng: Rng, loads: Float64Array, weights: Float64Array, out?: PickOther): number {
+  if (n === 1) {
+    if (out) out.other = -1;
+    return cand[0];
+  }
   const i = rng.below(n);
   let j = rng.below(n - 1);
   if (j >= i) j++;
   const a = cand[i], b = cand[j];
-  return loads[b] * weights[a] < loads[a] * weights[b] ? b : a;
+  const win = loads[b] * weights[a] < loads[a] * weights[b] ? b : a;
+  if (out) out.other = win === a ? b : a;
+  return win;
 }

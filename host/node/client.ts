@@ -67,7 +67,22 @@ export interface MeshResponse {
   server: string;
   attempts: number;
   /** What was behind the response: each try's server, ring, outcome and time (the `ringroute-trace` header). */
-  trace: { service: string; generation: number; tries: { server: string; ring: number; outcome: string; ms: number; load?: number }[] };
+  trace: { service: string; generation: number; tries: TraceTry[] };
+}
+
+/**
+ * One try in a trace (the `ringroute-trace` header in debug mode): the server, its ring, the
+ * outcome and time; how the load was known (mode) and the loads pick-2 compared: the chosen
+ * server's and the other candidate's (server, ring, load), when there was one.
+ */
+export interface TraceTry {
+  server: string;
+  ring: number;
+  outcome: string;
+  ms: number;
+  mode: string;
+  load: number;
+  other?: { server: string; ring: number; load: number };
 }
 
 export interface AttemptInfo {
@@ -135,6 +150,8 @@ interface Estimation {
   ids: string[];
   svc: number;
   first: number;
+  /** The servers' capacity weights (the miniRIB's weight column), by index within the service. */
+  weights: Uint32Array;
   refreshedAt: number;
 }
 
@@ -268,14 +285,16 @@ export class Mesh {
       }
       let decision = d;
       const t0 = performance.now();
-      // how the load pick-2 compared is known (spec/load.md); a just-in-time poll re-decides
+      // how the loads pick-2 compared are known (spec/load.md §1: its two candidates a and b);
+      // a just-in-time poll of the stale ones, then the same comparison on what they said
       const e = policy.load.mode === 'outstanding' ? undefined : this.estimation(service, policy);
       let loadMode: DecisionMode = 'outstanding';
       if (e) {
-        loadMode = e.est.decide({ a: d.index, b: d.index, budgetMs: policy.timeout_ms });
-        if (loadMode === 'poll' && e.est.needsPoll(d.index, d.index, undefined, policy.timeout_ms)) {
-          await this.poll(e, d, policy);
-          decision = (!req.prefer || attempt > 1 ? this.pick(service, req, tried) : undefined) ?? d;
+        const b = d.other >= 0 ? d.other : d.index;
+        loadMode = e.est.decide({ a: d.index, b, budgetMs: policy.timeout_ms });
+        if (loadMode === 'poll' && e.est.needsPoll(d.index, b, undefined, policy.timeout_ms)) {
+          await this.pollCandidates(e, d, policy);
+          decision = this.redecide(e, d, tried);
         }
       }
       tried.set(decision.server, decision);
@@ -293,7 +312,7 @@ export class Mesh {
       if (retry) this.stats.retries++;
       const info: AttemptInfo = { service, server: decision.server, outcome: r.outcome, status: r.response?.status, ms, retry, ring: this.meta.services[service]?.rings?.[decision.server] ?? -1, loadMode };
       for (const o of this.observers) o(info);
-      trace.tries.push({ server: decision.server, ring: info.ring, outcome: r.outcome, ms: Math.round(ms * 1000) / 1000 });
+      trace.tries.push(this.traceTry(decision, info, ms, e));
       this.observe(service, decision.server, r.outcome, policy);
       if (r.response && !retry) return responseOf(r.response, decision.server, attempt, trace);
       last = r.error ?? new MeshError('ERROR', `${service}: ${decision.server} answered ${r.response?.status}`, attempt);
@@ -371,12 +390,12 @@ export class Mesh {
       const ids = Array.from({ length: n }, (_, i) => core.serverId(svc, i));
       if (!e) {
         const weights = this.weights(core.serverFirst(svc), n);
-        e = { est: new LoadEstimator({ size: n, now: () => performance.now(), policy: policy.load, weights }), epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 };
+        e = { est: new LoadEstimator({ size: n, now: () => performance.now(), policy: policy.load, weights }), epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), weights, refreshedAt: 0 };
       } else {
         const old = new Map(e.ids.map((id, i) => [id, i]));
         const weights = this.weights(core.serverFirst(svc), n);
         e.est.remap((i) => old.get(ids[i]) ?? -1, n, (i) => weights[i]);
-        Object.assign(e, { epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), refreshedAt: 0 });
+        Object.assign(e, { epoch: this.router.epoch, ids, svc, first: core.serverFirst(svc), weights, refreshedAt: 0 });
       }
       this.estimations.set(service, e);
     }
@@ -405,35 +424,81 @@ export class Mesh {
   /** A just-in-time load poll of one server, within the estimator's time budget. */
   private polling = new Map<string, Promise<void>>(); // service \0 server → the poll in flight
 
+  /** Polls the decision's candidates whose reports are stale and may be polled (spec/load.md §1), together. */
+  private pollCandidates(e: Estimation, d: Decision, policy: ClientPolicy): Promise<unknown> {
+    const polls: Promise<void>[] = [];
+    if (e.est.pollable(d.index)) polls.push(this.poll(e, d.service, d.index, policy));
+    if (d.other >= 0 && e.est.pollable(d.other)) polls.push(this.poll(e, d.service, d.other, policy));
+    return Promise.all(polls);
+  }
+
+  /**
+   * After a poll: pick-2's comparison again between the same two candidates, on the loads the
+   * polls brought (load per unit of weight; a tie keeps the chosen one). An other candidate
+   * already tried in this request, or data swapped meanwhile, keeps the decision. O(1).
+   */
+  private redecide(e: Estimation, d: Decision, tried: Map<string, Decision>): Decision {
+    if (d.other < 0 || d.epoch !== this.router.epoch || e.epoch !== d.epoch) return d;
+    const la = e.est.value(d.index), lo = e.est.value(d.other);
+    const wa = e.weights[d.index], wo = e.weights[d.other];
+    if (!(lo * wa < la * wo)) return d;
+    const server = this.router.core.serverId(e.svc, d.other);
+    if (tried.has(server)) return d;
+    return { service: d.service, server, index: d.other, slot: e.first + d.other, epoch: d.epoch, other: d.index };
+  }
+
+  /** A try as the trace shows it (TraceTry). */
+  private traceTry(d: Decision, info: AttemptInfo, ms: number, e?: Estimation): TraceTry {
+    const current = d.epoch === this.router.epoch;
+    const loads = current ? this.router.core.loads() : undefined;
+    const t: TraceTry = {
+      server: d.server, ring: info.ring, outcome: info.outcome, ms: Math.round(ms * 1000) / 1000,
+      mode: info.loadMode ?? 'outstanding', load: e && current ? e.est.value(d.index) : loads ? loads[d.slot] : NaN,
+    };
+    if (d.other >= 0 && current) {
+      const server = this.router.core.serverId(this.router.serviceIndex(d.service), d.other);
+      t.other = {
+        server, ring: this.meta.services[d.service]?.rings?.[server] ?? -1,
+        load: e ? e.est.value(d.other) : loads![d.slot - d.index + d.other],
+      };
+    }
+    return t;
+  }
+
   /** Polls a server's load, joining a poll already in flight to it (one poll per server at a time). */
-  private poll(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
-    const key = `${d.service}\u0000${d.server}`;
+  private poll(e: Estimation, service: string, index: number, policy: ClientPolicy): Promise<void> {
+    const server = e.ids[index];
+    const key = `${service}\u0000${server}`;
     let p = this.polling.get(key);
     if (!p) {
-      p = this.pollOnce(e, d, policy).finally(() => this.polling.delete(key));
+      p = this.pollOnce(e, service, server, index, policy).finally(() => this.polling.delete(key));
       this.polling.set(key, p);
     }
     return p;
   }
 
-  private async pollOnce(e: Estimation, d: Decision, policy: ClientPolicy): Promise<void> {
-    const address = this.meta.services[d.service]?.addresses[d.server];
+  /** One poll; its answer is applied only if the data (and so the server indices) did not change meanwhile. */
+  private async pollOnce(e: Estimation, service: string, server: string, index: number, policy: ClientPolicy): Promise<void> {
+    const address = this.meta.services[service]?.addresses[server];
     if (!address) return;
     this.stats.polls++;
+    const epoch = e.epoch;
     try {
       const res = await exchange(this.pool(address, policy), { path: POLL_PATH, method: 'GET' }, e.est.pollTimeoutMs, this.wheel, POLL_MAX_BODY);
+      if (e.epoch !== epoch) return;
       const report = parseLoadReport(res.headers[LOAD_REPORT_HEADER] as string | undefined);
-      if (res.status === 200 && report.ok) e.est.onPollResult(d.index, report);
+      if (res.status === 200 && report.ok) e.est.onPollResult(index, report);
       else {
         if (!report.ok) this.stats.badLoadReports++;
-        e.est.onPollFailed(d.index);
+        e.est.onPollFailed(index);
         this.stats.pollFailures++;
       }
     } catch {
-      e.est.onPollFailed(d.index); // timed out or refused: the cached value stands
+      if (e.epoch !== epoch) return;
+      e.est.onPollFailed(index); // timed out or refused: the cached value stands
       this.stats.pollFailures++;
     }
-    this.writeLoad(e, d);
+    if (e.epoch === this.router.epoch) this.router.core.loads()[e.first + index] = e.est.value(index);
   }
 
   /** Decisions per load-estimation mode, summed over services (the paper saw ~50/25/25%). */

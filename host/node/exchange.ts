@@ -132,6 +132,7 @@ class ExchangeHandler implements Expirable {
   }
 
   onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // an informational response (103 Early Hints): the final one follows
     this.status = statusCode;
     this.headers = headers;
   }

@@ -92,9 +92,12 @@ describe('routers', () => {
     proxies.push(p);
     const r = await get(`${p.url}/x`, { host: 'web.mesh' });
     expect(r.status).toBe(200);
-    const trace = JSON.parse(r.headers['ringroute-trace'] as string) as { service: string; tries: { server: string; outcome: string }[] };
+    const trace = JSON.parse(r.headers['ringroute-trace'] as string) as { service: string; tries: { server: string; outcome: string; other?: { server: string } }[] };
     expect(trace.service).toBe('web');
-    expect(trace.tries).toEqual([expect.objectContaining({ server: r.body, outcome: 'ok' })]);
+    expect(trace.tries).toEqual([expect.objectContaining({ server: r.body, outcome: 'ok', mode: expect.any(String), load: expect.any(Number) })]);
+    // the candidate pick-2 compared it with: another server of the service
+    expect(trace.tries[0].other).toMatchObject({ server: expect.any(String), ring: expect.any(Number), load: expect.any(Number) });
+    expect(trace.tries[0].other!.server).not.toBe(r.body);
     expect((await get(`${p.url}/nope/x`)).status).toBe(503);
     expect(JSON.parse((await get(`${p.url}/web/x`, { 'ringroute-role': 'boss' })).body).error.code).toBe('BAD_ROLE');
     const metrics = (await get(`${p.url}/metrics`)).body;

@@ -58,7 +58,11 @@ export const tenantName = S.name('a tenant name', 64);
 export const serviceName = S.name('a service name');
 export const regionName = S.name('a region name', 64);
 export const serverId = S.name('a server id', 256);
-const address = S.string({ min: 3, max: 256, pattern: /^[^\s/]+:\d{1,5}$/, what: 'an address host:port' });
+/**
+ * Where clients connect: `host:port` (HTTP/1.1), `https://host:port` (TLS; h2 when the server
+ * offers it by ALPN) or `h2c://host:port` (cleartext h2, prior knowledge). host/node/client.ts reads it.
+ */
+const address = S.string({ min: 3, max: 256, pattern: /^(?:(?:http|https|h2c):\/\/)?[^\s/]+:\d{1,5}$/, what: 'an address [http:// | https:// | h2c://]host:port' });
 
 /** A registered server. `address` is where clients connect; `id` is its identity in routing. */
 export interface ServerRecord {

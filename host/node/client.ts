@@ -34,9 +34,15 @@ export interface ConnectOptions {
   /** Policies by service when there is no daemon (else they come with the miniRIB). */
   policies?: Record<string, Partial<ServicePolicy>>;
   core?: CoreKind;
-  /** Connections per server pool (default 8); h2 where the server offers it (default true). */
+  /**
+   * Connections per server pool (default 8). A server's address says how to speak to it:
+   * `host:port` HTTP/1.1; `https://host:port` TLS, h2 when the server offers it by ALPN (unless
+   * `allowH2: false`); `h2c://host:port` cleartext h2 (prior knowledge).
+   */
   connections?: number;
   allowH2?: boolean;
+  /** TLS for `https://` servers: the CA to trust (default: the system's), and an SNI name. */
+  tls?: { ca?: string | Buffer | (string | Buffer)[]; servername?: string; rejectUnauthorized?: boolean };
   /** How long an idle connection is kept, ms (default 30 s; the remote proxy keeps 5 min). */
   keepAliveMs?: number;
   /** Largest response body kept, bytes (default 16 MiB). */
@@ -112,6 +118,14 @@ const section = (dv: DataView, kind: number, field: number): number =>
 /** The caller's response: its fields named one by one (an object spread here cost ~10% of a request's CPU). */
 const responseOf = (r: ExchangeResult, server: string, attempts: number, trace: MeshResponse['trace']): MeshResponse =>
   ({ status: r.status, headers: r.headers, body: r.body, server, attempts, trace });
+
+/** A server's address (control/rib.ts) as an undici origin: TLS (ALPN may give h2), cleartext h2, or HTTP/1.1. */
+export function originOf(address: string): { origin: string; tls: boolean; h2c: boolean } {
+  if (address.startsWith('https://')) return { origin: address, tls: true, h2c: false };
+  if (address.startsWith('h2c://')) return { origin: `http://${address.slice(6)}`, tls: false, h2c: true };
+  if (address.startsWith('http://')) return { origin: address, tls: false, h2c: false };
+  return { origin: `http://${address}`, tls: false, h2c: false };
+}
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -522,10 +536,12 @@ export class Mesh {
   private pool(address: string, policy: ClientPolicy): Pool {
     let p = this.pools.get(address);
     if (!p) {
-      p = new Pool(`http://${address}`, {
+      const { origin, tls, h2c } = originOf(address);
+      p = new Pool(origin, {
         connections: this.opts.connections ?? 8,
-        allowH2: this.opts.allowH2 ?? true,
-        connect: { timeout: policy.connect_timeout_ms },
+        allowH2: tls && (this.opts.allowH2 ?? true),
+        // (a Pool hands useH2c to its connector only inside `connect`)
+        connect: { timeout: policy.connect_timeout_ms, ...(tls ? this.opts.tls : {}), ...(h2c ? { useH2c: true } : {}) },
         keepAliveTimeout: this.opts.keepAliveMs ?? 30_000,
         keepAliveMaxTimeout: Math.max(this.opts.keepAliveMs ?? 30_000, 600_000),
       });

@@ -41,10 +41,8 @@ export function pick2(cand: u32, n: u32, loads: u32, weights: u32): u32 {
     lb = load<f64>(loads + b * 8);
   }
   const wa = <f64>load<u32>(weights + a * 4), wb = <f64>load<u32>(weights + b * 4);
-  if (lb * wa < la * wb) {
-    pickOther = <i32>a;
-    return b;
-  }
-  pickOther = <i32>b;
-  return a;
+  // branchless (two selects): the comparison is a coin flip to the branch predictor
+  const bWins = lb * wa < la * wb;
+  pickOther = <i32>select<u32>(a, b, bWins);
+  return select<u32>(b, a, bWins);
 }

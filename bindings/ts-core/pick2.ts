@@ -17,7 +17,7 @@ export function pick2(cand: ArrayLike<number>, n: number, rng: Rng, loads: Float
   let j = rng.below(n - 1);
   if (j >= i) j++;
   const a = cand[i], b = cand[j];
-  const win = loads[b] * weights[a] < loads[a] * weights[b] ? b : a;
-  if (out) out.other = win === a ? b : a;
-  return win;
+  const bWins = loads[b] * weights[a] < loads[a] * weights[b];
+  if (out) out.other = bWins ? a : b;
+  return bWins ? b : a;
 }

@@ -32,9 +32,9 @@ export interface Core {
   route(svc: number, flags: number, keyHash: number): number;
   /**
    * The candidate pick-2 compared with the one the last route() chose (an index within that
-   * service), or −1 when that decision had no second candidate (one candidate, an error). After
-   * routeBatch: of its last request. What a load-aware caller polls along with the chosen one
-   * (spec/load.md §1) and what a trace names.
+   * service), or −1 when that decision had no second candidate (one candidate, an error). Read it
+   * right after route(); routeBatch leaves it unspecified. What a load-aware caller polls along
+   * with the chosen one (spec/load.md §1) and what a trace names.
    */
   routeOther(): number;
   /**

@@ -431,8 +431,9 @@ export class Mesh {
     return new Uint32Array(rib.buffer.slice(rib.byteOffset + off + 4 * first, rib.byteOffset + off + 4 * (first + n)));
   }
 
-  private writeLoad(e: Estimation, d: Decision): void {
-    if (d.epoch === this.router.epoch && e.epoch === d.epoch) this.router.core.loads()[d.slot] = e.est.value(d.index);
+  /** The estimator's value of server `index` into the router's load table, if it and the index (of `epoch`) are of the data in force. */
+  private writeLoad(e: Estimation, index: number, epoch: number): void {
+    if (epoch === this.router.epoch && e.epoch === epoch) this.router.core.loads()[e.first + index] = e.est.value(index);
   }
 
   /** A just-in-time load poll of one server, within the estimator's time budget. */
@@ -512,7 +513,7 @@ export class Mesh {
       e.est.onPollFailed(index); // timed out or refused: the cached value stands
       this.stats.pollFailures++;
     }
-    if (e.epoch === this.router.epoch) this.router.core.loads()[e.first + index] = e.est.value(index);
+    this.writeLoad(e, index, epoch);
   }
 
   /** Decisions per load-estimation mode, summed over services (the paper saw ~50/25/25%). */
@@ -556,7 +557,7 @@ export class Mesh {
   }> {
     if (e) {
       e.est.onRequestStart(d.index);
-      this.writeLoad(e, d);
+      this.writeLoad(e, d.index, d.epoch);
     } else this.router.begin(d);
     try {
       const res = await exchange(this.pool(address, policy), {
@@ -580,7 +581,7 @@ export class Mesh {
     } finally {
       if (e) {
         e.est.onRequestEnd(d.index);
-        this.writeLoad(e, d);
+        this.writeLoad(e, d.index, d.epoch);
       } else this.router.end(d);
     }
   }
